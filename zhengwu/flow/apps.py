@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FlowConfig(AppConfig):
+    name = "zhengwu.flow"
+    label = "flow"
+    verbose_name = _("流程引擎与时限")

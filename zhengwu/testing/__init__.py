@@ -1,0 +1,1 @@
+"""Test support shared by every app: the cast of characters and browser helpers."""

@@ -1,0 +1,48 @@
+"""What a staff member sees on the workbench; each module contributes by an explicit call here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from zhengwu.core import access
+from zhengwu.notify.selectors import notices_for
+
+
+def _modules(user: Any) -> list[dict[str, str]]:
+    modules = [
+        {"name": _("通讯录"), "url": reverse("core:address_book")},
+    ]
+    for unit_id in sorted(access.user_unit_ids(user)):
+        modules.append({"name": _("本单位"), "url": reverse("core:unit_detail", args=[unit_id])})
+        break
+    if access.is_audit_admin(user) or access.units_with_role(user, "supervisor"):
+        modules.append({"name": _("留痕审计"), "url": reverse("core:audit_list")})
+    if access.is_system_admin(user):
+        modules.append({"name": _("接入系统 (OIDC)"), "url": reverse("oauth2_provider:list")})
+    return modules
+
+
+def workbench_for(user: Any) -> dict[str, Any]:
+    todos: list[Any] = []
+    to_read: list[Any] = []
+    done: list[Any] = []
+    try:
+        from zhengwu.flow import selectors as flow_selectors
+
+        todos = list(flow_selectors.todo_for(user)[:20])
+        to_read = list(flow_selectors.to_read_for(user)[:20])
+        done = list(flow_selectors.done_for(user)[:10])
+    except (ImportError, AttributeError):
+        pass
+    notices = list(notices_for(user)[:10])
+    return {
+        "todos": todos,
+        "to_read": to_read,
+        "done": done,
+        "notices": notices,
+        "unread_notices": notices_for(user, unread_only=True).count(),
+        "modules": _modules(user),
+    }
