@@ -140,8 +140,6 @@ def audit_record(
             after=_jsonable(after) if after is not None else None,
             prev_digest=head.digest,
         )
-        # Round-trip timestamps to microseconds as the database stores them, so verification matches.
-        event.at = event.at.replace(microsecond=event.at.microsecond)
         event.digest = compute_digest(event)
         event.save(force_insert=True)
         head.seq = event.seq
@@ -247,6 +245,6 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
         if name in {"mobile", "email"} and isinstance(obj, User):
             out[name] = getattr(obj, f"{name}_masked")
             continue
-        value = getattr(obj, name if not name.endswith("_id") else name)
+        value = getattr(obj, name)
         out[name] = _jsonable(value)
     return out

@@ -305,6 +305,9 @@ class PostAssignment(models.Model):
         verbose_name = _("任职")
         verbose_name_plural = _("任职")
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.post}"
+
 
 class UnitRoleKind(models.TextChoices):
     UNIT_ADMIN = "unit_admin", _("单位管理员")
@@ -328,6 +331,9 @@ class UnitRole(models.Model):
         indexes = [models.Index(fields=["unit", "role"])]
         verbose_name = _("单位角色")
         verbose_name_plural = _("单位角色")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
 
 
 class UnitGroup(models.Model):
@@ -403,6 +409,9 @@ class AuditEvent(models.Model):
         verbose_name = _("留痕记录")
         verbose_name_plural = _("留痕记录")
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_label}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("audit records are append-only")
@@ -418,6 +427,9 @@ class AuditHead(models.Model):
     seq = models.BigIntegerField(default=0)
     digest = models.CharField(max_length=64)
 
+    def __str__(self) -> str:
+        return f"head #{self.seq}"
+
 
 class AuditAnchor(models.Model):
     """Where the chain starts after retention removed older records: verification resumes here."""
@@ -426,3 +438,6 @@ class AuditAnchor(models.Model):
     digest = models.CharField(max_length=64)
     purged_at = models.DateTimeField(default=timezone.now)
     purged_count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"anchor ≤ #{self.through_seq}"

@@ -18,7 +18,7 @@ def unit_group_members(group: UnitGroup) -> QuerySet[Unit]:
             rule &= Q(kind__in=group.kinds)
         if group.level:
             rule &= Q(level=group.level)
-        if group.within_id:
+        if group.within is not None:
             rule &= Q(region__path__startswith=group.within.path)
     extra = list(group.extra_units.values_list("pk", flat=True))
     return Unit.objects.filter(is_active=True).filter(rule | Q(pk__in=extra)).distinct().order_by("path")

@@ -53,7 +53,7 @@ class RequireSecondFactorMiddleware:
             from django_otp import user_has_device
 
             needs = bool(getattr(user, "platform_role", "")) or user_has_device(user)
-            if needs and not user.is_verified():
+            if needs and not user.is_verified():  # type: ignore[attr-defined]
                 if user_has_device(user):
                     return redirect(f"{reverse('identity:otp_verify')}?next={request.path}")
                 return redirect(reverse("identity:otp_setup"))

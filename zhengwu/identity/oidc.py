@@ -21,7 +21,7 @@ class ZhengwuOAuth2Validator(OAuth2Validator):
     def get_additional_claims(self, request: Any) -> dict[str, Any]:
         user = request.user
         unit = user.primary_unit
-        units = []
+        units: list[dict[str, Any]] = []
         from zhengwu.core.models import PostAssignment, UnitRole
 
         for a in PostAssignment.objects.filter(user=user).select_related("post__unit"):

@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhengwu.core.audit import audit_record
+from zhengwu.core.models import User
 from zhengwu.identity.forms import OtpTokenForm, PublicLoginForm, StaffLoginForm
 
 
@@ -49,10 +50,10 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     """退出所有设备: rotating the salt invalidates every session hash of this account at once."""
     from oauth2_provider.models import AccessToken, RefreshToken
 
-    from zhengwu.core.models import User, _new_salt
+    from zhengwu.core.models import _new_salt
 
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=request.user.pk)
+        user = User.objects.select_for_update().get(pk=request.user.pk or 0)
         user.session_salt = _new_salt()
         user.save(update_fields=["session_salt"])
         AccessToken.objects.filter(user=user).delete()
@@ -61,6 +62,11 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, _("已在所有设备上退出登录。"))
     return redirect("identity:login")
+
+
+def _account(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
 
 
 def _safe_next(request: HttpRequest, default: str = "/workbench/") -> str:
@@ -82,7 +88,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     if device is None:
         if (
             TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
-            and not request.user.is_verified()
+            and not request.user.is_verified()  # type: ignore[attr-defined]
         ):
             return redirect("identity:otp_verify")
         device = TOTPDevice.objects.create(user=request.user, name=_("动态口令"), confirmed=False)
@@ -92,7 +98,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-                audit_record(action="auth.otp_bind", obj=request.user)
+                audit_record(action="auth.otp_bind", obj=_account(request))
             otp_login(request, device)
             messages.success(request, _("动态口令已绑定。"))
             return redirect(_safe_next(request))
@@ -112,9 +118,9 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
-                audit_record(action="auth.otp_ok", obj=request.user)
+                audit_record(action="auth.otp_ok", obj=_account(request))
                 return redirect(_safe_next(request))
-        audit_record(action="auth.otp_failed", obj=request.user)
+        audit_record(action="auth.otp_failed", obj=_account(request))
         form.add_error("token", _("动态口令不正确，请重试。"))
     return render(request, "identity/otp_verify.html", {"form": form})
 

@@ -29,14 +29,7 @@ def workbench_for(user: Any) -> dict[str, Any]:
     todos: list[Any] = []
     to_read: list[Any] = []
     done: list[Any] = []
-    try:
-        from zhengwu.flow import selectors as flow_selectors
-
-        todos = list(flow_selectors.todo_for(user)[:20])
-        to_read = list(flow_selectors.to_read_for(user)[:20])
-        done = list(flow_selectors.done_for(user)[:10])
-    except (ImportError, AttributeError):
-        pass
+    # The process engine fills these (zhengwu.flow.selectors) once it lands.
     notices = list(notices_for(user)[:10])
     return {
         "todos": todos,
