@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _django() -> None:
@@ -21,29 +22,52 @@ def _django() -> None:
 
 
 def _manage(args: Sequence[str]) -> int:
+    """Run a management command and return its exit status (a CommandError exits 1)."""
     _django()
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(["zhengwu", *args])
+    try:
+        execute_from_command_line(["zhengwu", *args])
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except DatabaseError as exc:
+        # An unreachable or unmigrated database is an operating problem, not a verdict on the data.
+        print(
+            f"数据库不可用或尚未初始化（请先运行 zhengwu manage migrate）/ "
+            f"database unavailable or not migrated (run zhengwu manage migrate): {exc}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 
 def _print_accounts() -> None:
+    """The demo accounts for every role, when the demo city has been built (`zhengwu demo`)."""
     _django()
-    from zhengwu.core.demo_accounts import demo_accounts_text
-
-    print(demo_accounts_text())
+    try:
+        from zhengwu.core.demo_accounts import demo_accounts_text  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    text = demo_accounts_text()
+    if text:
+        print(text)
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
     """Migrate, then serve with gunicorn; the task-queue worker runs beside it unless --no-worker."""
-    _manage(["migrate", "--no-input", "-v", "0"])
-    url = f"http://{ns.host}:{ns.port}/"
-    print(f"\n  统一电子政务平台 Zhengwu 正在运行 / is running at: {url}\n")
+    if _manage(["migrate", "--no-input", "-v", "0"]):
+        return 1
+    shown_host = "127.0.0.1" if ns.host in {"0.0.0.0", "::", ""} else ns.host
+    url = f"http://{shown_host}:{ns.port}/"
+    print(f"\n  统一电子政务平台 Zhengwu 正在运行 / is running at: {url}", flush=True)
+    print(f"  工作人员登录 / staff sign-in: {url}accounts/login/\n", flush=True)
     try:
         _print_accounts()
-    except Exception as exc:  # the demo may not be built; serving still works
-        print(f"  (no demo accounts: {exc})")
+    except Exception as exc:  # a half-built demo must not stop the site from serving
+        print(f"  （演示账号不可用 / no demo accounts: {exc}）")
+    sys.stdout.flush()
     procs: list[subprocess.Popen[bytes]] = []
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="zhengwu.settings")
     if not ns.no_worker:
@@ -94,10 +118,13 @@ def cmd_demo(ns: argparse.Namespace) -> int:
     args = ["demo", "--scale", ns.scale]
     if ns.reset:
         args.append("--reset")
+    if ns.check:
+        args.append("--check")
     return _manage(args)
 
 
 def cmd_audit(ns: argparse.Namespace) -> int:
+    """Exit status of `verify`: 0 chain intact, 1 chain broken (the first bad record is named), 2 cannot check."""
     if ns.action == "verify":
         return _manage(["audit_verify"])
     return _manage(["audit_purge"])
@@ -112,15 +139,35 @@ def cmd_createadmin(ns: argparse.Namespace) -> int:
     return _manage(args)
 
 
+class _BilingualHelp(argparse.HelpFormatter):
+    """argparse's own words ("usage:") in both languages, like every help text of the command."""
+
+    def add_usage(self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法 / usage: " if prefix is None else prefix)
+
+
+def _parser(sub: Any | None, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    kwargs.setdefault("formatter_class", _BilingualHelp)
+    kwargs["add_help"] = False
+    p: argparse.ArgumentParser = (
+        argparse.ArgumentParser(prog=name, **kwargs) if sub is None else sub.add_parser(name, **kwargs)
+    )
+    p._positionals.title = "参数 / arguments"
+    p._optionals.title = "选项 / options"
+    p.add_argument("-h", "--help", action="help", help="显示本帮助并退出 / show this help and exit")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="zhengwu",
+    parser = _parser(
+        None,
+        "zhengwu",
         description="统一电子政务平台命令行 / Zhengwu unified e-government platform command line",
         epilog="其余 Django 管理命令：zhengwu manage <命令> / other Django commands: zhengwu manage <command>",
     )
-    sub = parser.add_subparsers(dest="command", metavar="<命令 command>")
+    sub = parser.add_subparsers(dest="command", metavar="<命令 command>", title="命令 / commands")
 
-    p = sub.add_parser("serve", help="启动网站与后台任务 / serve the site and the task worker")
+    p = _parser(sub, "serve", help="启动网站与后台任务 / serve the site and the task worker")
     p.add_argument(
         "--host", default=os.environ.get("ZHENGWU_HOST", "127.0.0.1"), help="监听地址 / bind address"
     )
@@ -134,11 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--access-log", action="store_true", help="输出访问日志 / print the access log")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("worker", help="运行后台任务队列 / run the background task worker")
+    p = _parser(sub, "worker", help="运行后台任务队列 / run the background task worker")
     p.add_argument("--workers", type=int, default=0, help="线程数 / worker threads")
     p.set_defaults(func=cmd_worker)
 
-    p = sub.add_parser("demo", help="生成演示城市 / build the demo city")
+    p = _parser(sub, "demo", help="生成演示城市 / build the demo city")
     p.add_argument(
         "--scale",
         choices=["small", "seed"],
@@ -146,9 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="small: 演示规模 demo size; seed: 种子文件规模（基准测试用）seed scale for benchmarks",
     )
     p.add_argument("--reset", action="store_true", help="先清空数据库 / empty the database first")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="已生成则跳过（bin/start 使用） / skip when the demo city already exists (used by bin/start)",
+    )
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("audit", help="留痕链校验与清理 / the tamper-evident trail")
+    p = _parser(
+        sub,
+        "audit",
+        help="留痕链校验与清理 / the tamper-evident trail",
+        description="verify 的退出码 / exit status of verify: 0 链条完整 intact; "
+        "1 发现篡改（指出第一条问题记录） broken, the first bad record is named; 2 无法校验 cannot check",
+    )
     p.add_argument(
         "action",
         choices=["verify", "purge"],
@@ -157,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("createadmin", help="创建平台管理员（三员） / create a platform administrator")
+    p = _parser(sub, "createadmin", help="创建平台管理员（三员） / create a platform administrator")
     p.add_argument(
         "--role",
         choices=["system_admin", "security_admin", "audit_admin"],
@@ -168,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="姓名 / full name")
     p.set_defaults(func=cmd_createadmin)
 
-    p = sub.add_parser("manage", help="运行任意 Django 管理命令 / run any Django management command")
+    p = _parser(sub, "manage", help="运行任意 Django 管理命令 / run any Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda ns: _manage(ns.args))
     return parser

@@ -8,6 +8,7 @@ the same. ``ZHENGWU_PROFILE=production`` turns on every transport-security setti
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -27,18 +28,37 @@ PRODUCTION = PROFILE == "production"
 TESTING = "pytest" in sys.modules or env_bool("ZHENGWU_TESTING")
 
 
+def _create_once(path: Path, data: bytes) -> None:
+    """Create a private file unless it exists. Written aside then hard-linked into place, so processes
+    starting together (test workers, gunicorn workers) never read half a file and all keep the winner's."""
+    if path.exists():
+        return
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    tmp.write_bytes(data)
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
 def _secret_from_file(name: str, length: int = 64) -> str:
     """A secret kept in the data directory, created on first use (embedded profile only)."""
     path = DATA_DIR / name
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(length))
-        path.chmod(0o600)
+    _create_once(path, secrets.token_urlsafe(length).encode())
     return path.read_text().strip()
 
 
 SECRET_KEY = env_str("SECRET_KEY") or ("" if PRODUCTION else _secret_from_file("secret_key"))
-if PRODUCTION and len(SECRET_KEY) < 50:
-    raise RuntimeError("SECRET_KEY must be set to at least 50 random characters in production")
+if PRODUCTION and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure")
+):
+    raise RuntimeError(
+        "生产环境必须设置至少 50 个随机字符的 SECRET_KEY / "
+        "SECRET_KEY must be set to at least 50 random characters in production"
+    )
 # Key for personal data at rest (SM4) and for blind indexes; rotates independently of SECRET_KEY.
 FIELD_ENCRYPTION_KEY = env_str("ZHENGWU_FIELD_KEY") or SECRET_KEY
 
@@ -234,12 +254,12 @@ def _oidc_private_key() -> str:
         from cryptography.hazmat.primitives.asymmetric import rsa
 
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        OIDC_KEY_FILE.write_bytes(
+        _create_once(
+            OIDC_KEY_FILE,
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
+            ),
         )
-        OIDC_KEY_FILE.chmod(0o600)
     return OIDC_KEY_FILE.read_text()
 
 
