@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "zhengwu.core",
     "zhengwu.identity",
     "zhengwu.notify",
+    "zhengwu.workdays",
     "zhengwu.flow",
     "zhengwu.workbench",
     "zhengwu.portal",
