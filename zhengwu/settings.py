@@ -176,6 +176,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and task queue -------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL and TESTING and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Parallel test workers take consecutive Redis databases (the given one, +1, ...), so one worker's
+    # cache.clear() never empties another's. bin/test leaves room above its base database.
+    _redis = urlparse(REDIS_URL)
+    _redis_db = int(_redis.path.strip("/") or 0) + int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = _redis._replace(path=f"/{_redis_db}").geturl()
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -301,6 +307,8 @@ USE_TZ = True
 # --- Static files and the published site ------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("ZHENGWU_STATIC_ROOT", DATA_DIR / "static")
+if not PRODUCTION:  # embedded: files come from the finders; whitenoise still wants the directory to exist
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = env_path("ZHENGWU_MEDIA_ROOT", DATA_DIR / "media")
 MEDIA_URL = "/media/"

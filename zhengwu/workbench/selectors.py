@@ -25,6 +25,18 @@ def _modules(user: Any) -> list[dict[str, str]]:
     return modules
 
 
+def _posts(user: Any) -> list[dict[str, str]]:
+    """The posts a staff member holds, primary first (one person may hold posts in two units)."""
+    from zhengwu.core.models import PostAssignment
+
+    rows = (
+        PostAssignment.objects.filter(user=user)
+        .select_related("post__unit")
+        .order_by("-is_primary", "post__unit__name", "post__name")
+    )
+    return [{"unit": a.post.unit.name, "post": a.post.name} for a in rows]
+
+
 def workbench_for(user: Any) -> dict[str, Any]:
     todos: list[Any] = []
     to_read: list[Any] = []
@@ -38,4 +50,5 @@ def workbench_for(user: Any) -> dict[str, Any]:
         "notices": notices,
         "unread_notices": notices_for(user, unread_only=True).count(),
         "modules": _modules(user),
+        "posts": _posts(user),
     }
