@@ -329,6 +329,10 @@ SMS_FILE_DIR = env_path("ZHENGWU_SMS_FILE_DIR", DATA_DIR / "sms")
 SMS_HTTP_URL = env_str("ZHENGWU_SMS_HTTP_URL")
 SMS_HTTP_KEY = env_str("ZHENGWU_SMS_HTTP_KEY")
 SMS_SIGN_NAME = env_str("ZHENGWU_SMS_SIGN", "政务平台")
+SMS_HTTP_KEY_ID = env_str("ZHENGWU_SMS_HTTP_KEY_ID")
+SMS_HTTP_TIMEOUT = env_int("ZHENGWU_SMS_HTTP_TIMEOUT", 10)
+# Our template ids → the provider's template codes, e.g. "verify_code=SMS_1234,generic=SMS_5678".
+SMS_HTTP_TEMPLATE_CODES = dict(item.split("=", 1) for item in env_list("ZHENGWU_SMS_TEMPLATE_CODES"))
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env_path("EMAIL_FILE_PATH", DATA_DIR / "mail")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -337,6 +341,18 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@zhengwu.local")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+
+# Notifications (zhengwu.notify): per-recipient hourly limits, SMS quiet hours ("off" turns them off),
+# the sending lease (longer than any gateway timeout) and retries with exponential backoff.
+NOTIFY_SMS_HOURLY_LIMIT = env_int("ZHENGWU_SMS_HOURLY_LIMIT", 10)
+NOTIFY_EMAIL_HOURLY_LIMIT = env_int("ZHENGWU_EMAIL_HOURLY_LIMIT", 30)
+NOTIFY_SMS_QUIET_HOURS = env_str("ZHENGWU_SMS_QUIET_HOURS", "22:00-07:00")
+NOTIFY_QUIET_HOURS_TZ = env_str("ZHENGWU_QUIET_HOURS_TZ", "Asia/Shanghai")
+NOTIFY_LEASE_SECONDS = env_int("ZHENGWU_NOTIFY_LEASE_SECONDS", 120)
+NOTIFY_MAX_ATTEMPTS = env_int("ZHENGWU_NOTIFY_MAX_ATTEMPTS", 6)
+NOTIFY_RETRY_BASE_SECONDS = env_int("ZHENGWU_NOTIFY_RETRY_SECONDS", 30)
+NOTIFY_REQUEUE_AFTER_SECONDS = env_int("ZHENGWU_NOTIFY_REQUEUE_SECONDS", 900)
 
 # Verification codes for public accounts: one per minute per address, ten per day, six per hour per IP.
 VERIFICATION_CODE_TTL_SECONDS = 600
