@@ -210,11 +210,12 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend with a scope: staff and public accounts sign in only on their own page.
+    "zhengwu.identity.backends.AccountBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "zhengwu.identity.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zhengwu.identity.passwords.BreachedPasswordValidator"},
@@ -240,7 +241,7 @@ AXES_COOLOFF_TIME = env_int("ZHENGWU_LOCKOUT_MINUTES", 30) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "zhengwu.identity.views.locked_out"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("ZHENGWU_PROXY_COUNT", 0) or None
@@ -354,8 +355,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("ZHENGWU_NOTIFY_MAX_ATTEMPTS", 6)
 NOTIFY_RETRY_BASE_SECONDS = env_int("ZHENGWU_NOTIFY_RETRY_SECONDS", 30)
 NOTIFY_REQUEUE_AFTER_SECONDS = env_int("ZHENGWU_NOTIFY_REQUEUE_SECONDS", 900)
 
-# Verification codes for public accounts: one per minute per address, ten per day, six per hour per IP.
+# Verification codes for public accounts: one per minute per address, ten per day, twenty per hour per IP;
+# a code lives ten minutes and dies after five wrong tries.
 VERIFICATION_CODE_TTL_SECONDS = 600
+VERIFICATION_CODE_MAX_ATTEMPTS = 5
 VERIFICATION_CODE_MIN_INTERVAL_SECONDS = env_int("ZHENGWU_CODE_INTERVAL", 60)
 VERIFICATION_CODE_DAILY_LIMIT = env_int("ZHENGWU_CODE_DAILY", 10)
 VERIFICATION_CODE_IP_HOURLY_LIMIT = env_int("ZHENGWU_CODE_IP_HOURLY", 20)

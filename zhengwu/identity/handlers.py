@@ -32,15 +32,25 @@ def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         audit_record(action="auth.logout", obj=user)
 
 
+def _account(username: str) -> Any:
+    from zhengwu.core.models import User
+
+    return User.objects.filter(username=username).select_related("primary_unit").first() if username else None
+
+
 @receiver(user_login_failed)
 def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    # The sign-in forms pass the account's username (public sign-in resolves a phone number or e-mail
+    # address first, and masks one that matches no account), so no plain personal data lands here.
     username = str(credentials.get("username", ""))[:64]
-    with audit_context(**_ctx(request)):
+    account = _account(username)
+    with audit_context(unit=getattr(account, "primary_unit", None), **_ctx(request)):
         audit_record(
             action="auth.login_failed",
             object_type="core.user",
+            object_id=account.pk if account is not None else "",
             object_label=username,
-            after={"username": username},
+            after={"username": username, "page": getattr(request, "path", "")[:100]},
         )
 
 
@@ -48,10 +58,13 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = Non
 def on_locked_out(
     sender: Any, request: Any = None, username: str = "", ip_address: str = "", **kwargs: Any
 ) -> None:
-    with audit_context(**_ctx(request)):
+    username = str(username or "")[:64]
+    account = _account(username)
+    with audit_context(unit=getattr(account, "primary_unit", None), **_ctx(request)):
         audit_record(
             action="auth.locked_out",
             object_type="core.user",
-            object_label=str(username)[:64],
+            object_id=account.pk if account is not None else "",
+            object_label=username,
             after={"username": username, "ip": ip_address},
         )

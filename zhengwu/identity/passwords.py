@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.password_validation import MinimumLengthValidator as DjangoMinimumLengthValidator
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,17 @@ def _breached() -> frozenset[str]:
         for line in BREACHED_LIST.read_text(encoding="utf-8").splitlines()
         if line.strip()
     )
+
+
+class MinimumLengthValidator(DjangoMinimumLengthValidator):
+    """Django's length rule with its message in our catalogue (Django 5.2's zh-hans catalogue misses the
+    reworded message and would show it in English)."""
+
+    def get_error_message(self) -> str:
+        return _("密码太短，至少需要 %(n)d 个字符。") % {"n": self.min_length}
+
+    def get_help_text(self) -> str:
+        return _("密码至少需要 %(n)d 个字符。") % {"n": self.min_length}
 
 
 class BreachedPasswordValidator:
