@@ -16,7 +16,6 @@ urlpatterns = [
     path("", include("zhengwu.core.urls")),
     path("flow/", include("zhengwu.flow.urls")),
     path("workdays/", include("zhengwu.workdays.urls")),
-    path("workdays/", include("zhengwu.workdays.urls")),
     path("notify/", include("zhengwu.notify.urls")),
     path("django-admin/", admin.site.urls),
     path("", include("zhengwu.portal.urls")),
