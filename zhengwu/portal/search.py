@@ -1,0 +1,420 @@
+"""Chinese full-text search over every site (全文检索), the same behaviour on SQLite and PostgreSQL.
+
+Indexing. Text is normalised (NFKC, lower case) and cut into tokens: a run of Chinese characters
+becomes its overlapping character bigrams followed by its last character ("各县区" → 各县 县区 区);
+letters and digits form words. A query word is matched as the phrase of its own bigrams, so a word is
+found wherever it occurs as a substring — however a word segmenter would have cut the surrounding text
+(the 县区-inside-各县区 miss of word-segmented indexes). Queries are cut into words with rjieba, and a
+hit must contain every word. Title and body are separate columns, the title weighted ten times.
+
+Storage. SQLite: a contentless FTS5 table (``unicode61`` over the space-joined tokens), ranked by bm25.
+PostgreSQL: a table of ``tsvector`` values built from the same tokens (weights A for the title, D for
+the body) with a GIN index, ranked by ts_rank. Both tables are keyed by ``item_id * 1000 + part``: long
+bodies are split into parts of PART_CHARS characters (overlapping by PART_OVERLAP) because a PostgreSQL
+tsvector keeps positions only up to 16,383; all words of a query must fall in one part.
+
+The index is written by the services that publish and withdraw, inside their transaction.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import rjieba
+from django.db import connection
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+PART_CHARS = 6000
+PART_OVERLAP = 64
+MAX_PARTS = 999
+MAX_TOKEN_LEN = 64
+MAX_QUERY_CHARS = 100
+MAX_QUERY_WORDS = 8
+TITLE_WEIGHT = 10.0
+FTS_TABLE = "portal_search_fts"
+PG_TABLE = "portal_search_doc"
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_TOKEN_RE = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")
+_BLOCK_TAGS = re.compile(
+    r"<\s*/?\s*(p|div|br|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|section|article|figure|figcaption|img|hr)\b[^>]*>",
+    re.I,
+)
+_ANY_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+
+
+def html_to_text(value: str) -> str:
+    """Plain text of sanitised rich text: block elements become line breaks, inline tags vanish."""
+    text = _BLOCK_TAGS.sub("\n", value or "")
+    text = html.unescape(_ANY_TAG.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def tokens(text: str) -> list[str]:
+    """Index tokens of a text, in order (see the module docstring)."""
+    out: list[str] = []
+    for match in _TOKEN_RE.finditer(_normalise(text)):
+        run, word = match.group(1), match.group(2)
+        if run:
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(run[i : i + 2] for i in range(len(run) - 1))
+                out.append(run[-1])
+        elif len(word) <= MAX_TOKEN_LEN:
+            out.append(word)
+    return out
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One query word as index tokens: adjacent, the last one a prefix when it is a lone character."""
+
+    text: str
+    tokens: tuple[str, ...]
+    prefix: bool
+
+
+def _phrase(word: str) -> Phrase | None:
+    pieces = list(_TOKEN_RE.finditer(word))
+    toks: list[str] = []
+    prefix = False
+    for i, match in enumerate(pieces):
+        run, alnum = match.group(1), match.group(2)
+        last = i == len(pieces) - 1
+        if alnum:
+            toks.append(alnum[:MAX_TOKEN_LEN])
+            continue
+        if len(run) == 1:
+            toks.append(run)
+            prefix = last  # a lone last character may begin a longer run in the text
+            continue
+        toks.extend(run[j : j + 2] for j in range(len(run) - 1))
+        if not last:  # the run ends here in the text too, so its closing unigram follows
+            toks.append(run[-1])
+    if not toks:
+        return None
+    return Phrase(text=word, tokens=tuple(toks), prefix=prefix)
+
+
+def parse_query(q: str) -> list[Phrase]:
+    """The query's words: split on spaces and punctuation, Chinese cut by rjieba.
+
+    Single characters the segmenter leaves on their own are joined to the word before them (or after
+    them), so "县区政府" may become 县区 + 政府 but never 县 + 区政府's lone 县.
+    """
+    text = _normalise(q)[:MAX_QUERY_CHARS]
+    words: list[str] = []
+    for chunk in re.findall(rf"[{_CJK}\w]+", text):
+        chunk = chunk.replace("_", "")
+        if not chunk:
+            continue
+        cut = [w for w in rjieba.cut(chunk) if w.strip()] if re.search(f"[{_CJK}]", chunk) else [chunk]
+        merged: list[str] = []
+        for w in cut:
+            if merged and (len(w) == 1 or len(merged[-1]) == 1):
+                merged[-1] += w
+            else:
+                merged.append(w)
+        words.extend(merged)
+    phrases: list[Phrase] = []
+    seen: set[tuple[str, ...]] = set()
+    for w in words:
+        phrase = _phrase(w)
+        if phrase is not None and phrase.tokens not in seen:
+            seen.add(phrase.tokens)
+            phrases.append(phrase)
+    return phrases[:MAX_QUERY_WORDS]
+
+
+def fts5_match(phrases: Sequence[Phrase]) -> str:
+    parts = []
+    for p in phrases:
+        quoted = '"' + " ".join(p.tokens) + '"'
+        parts.append(quoted + (" *" if p.prefix else ""))
+    return " AND ".join(parts)
+
+
+def pg_tsquery(phrases: Sequence[Phrase]) -> str:
+    parts = []
+    for p in phrases:
+        toks = [f"'{t}'" for t in p.tokens]
+        if p.prefix:
+            toks[-1] += ":*"
+        parts.append("(" + " <-> ".join(toks) + ")")
+    return " & ".join(parts)
+
+
+# --- Writing the index ------------------------------------------------------------------------------
+
+
+def _parts(title: str, body: str) -> list[tuple[int, list[str], list[str]]]:
+    """(part number, title tokens, body tokens) for each part of a text."""
+    title_tokens = tokens(title)
+    out: list[tuple[int, list[str], list[str]]] = []
+    start = 0
+    part = 0
+    while True:
+        lo = max(0, start - PART_OVERLAP) if part else 0
+        chunk = body[lo : start + PART_CHARS]
+        out.append((part, title_tokens if part == 0 else [], tokens(chunk)))
+        start += PART_CHARS
+        part += 1
+        if start >= len(body) or part >= MAX_PARTS:
+            break
+    return out
+
+
+def _pg_vector(title_tokens: list[str], body_tokens: list[str]) -> str:
+    """A tsvector literal with explicit positions and weights (no text-search parser involved)."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for tok in title_tokens:
+        pos += 1
+        if pos > 16383:
+            break
+        positions.setdefault(tok, []).append(f"{pos}A")
+    pos += 1  # a gap, so no phrase runs from the title into the body
+    for tok in body_tokens:
+        pos += 1
+        if pos > 16383:
+            break
+        positions.setdefault(tok, []).append(str(pos))
+    return " ".join(f"'{tok}':{','.join(p[:256])}" for tok, p in positions.items())
+
+
+def text_of(data: dict[str, Any]) -> tuple[str, str]:
+    """The searchable title and body of an item version's snapshot."""
+    title = " ".join(x for x in (data.get("title", ""), data.get("subtitle", "")) if x)
+    body_parts = [
+        data.get("summary", ""),
+        data.get("document_number", ""),
+        data.get("issuing_unit", ""),
+        html_to_text(data.get("body", "")),
+    ]
+    return title, "\n".join(x for x in body_parts if x)
+
+
+def index_write(item_id: int, data: dict[str, Any]) -> int:
+    """Add a version's text to the full-text table; returns the number of parts written."""
+    title, body = text_of(data)
+    parts = _parts(title, body)
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.executemany(
+                f"INSERT INTO {PG_TABLE} (id, item_id, doc) VALUES (%s, %s, %s::tsvector)",
+                [(item_id * 1000 + n, item_id, _pg_vector(t, b)) for n, t, b in parts],
+            )
+        else:
+            cur.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
+                [(item_id * 1000 + n, " ".join(t), " ".join(b)) for n, t, b in parts],
+            )
+    return len(parts)
+
+
+def index_erase(item_id: int, data: dict[str, Any]) -> None:
+    """Remove a version's rows. The SQLite table is contentless: the same tokens are given back."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute(f"DELETE FROM {PG_TABLE} WHERE item_id = %s", [item_id])
+            return
+        title, body = text_of(data)
+        cur.executemany(
+            f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, body) VALUES ('delete', %s, %s, %s)",
+            [(item_id * 1000 + n, " ".join(t), " ".join(b)) for n, t, b in _parts(title, body)],
+        )
+
+
+def index_clear(using: str = "default") -> None:
+    from django.db import connections
+
+    conn = connections[using]
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute(f"DELETE FROM {PG_TABLE}")
+        else:
+            cur.execute(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('delete-all')")
+
+
+# --- Searching --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    item_id: int
+    score: float
+    title: str
+    url: str
+    date: date
+    kind: str
+    kind_label: str
+    site_name: str
+    column_name: str
+    title_html: SafeString
+    snippet_html: SafeString
+
+
+@dataclass
+class SearchPage:
+    query: str
+    words: list[str]
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def _highlighter(words: Iterable[str]) -> re.Pattern[str] | None:
+    alternatives = sorted({w for w in words if w}, key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile("|".join(re.escape(w) for w in alternatives), re.I)
+
+
+def highlight(text: str, pattern: re.Pattern[str] | None) -> SafeString:
+    if pattern is None:
+        return mark_safe(escape(text))
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(text):
+        out.append(escape(text[last : m.start()]))
+        out.append(f"<mark>{escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(escape(text[last:]))
+    return mark_safe("".join(out))
+
+
+def snippet(text: str, pattern: re.Pattern[str] | None, width: int = 120) -> SafeString:
+    flat = text.replace("\n", " ")
+    m = pattern.search(flat) if pattern is not None else None
+    start = max(0, m.start() - width // 3) if m else 0
+    piece = flat[start : start + width]
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(flat) else ""
+    return mark_safe(prefix + highlight(piece, pattern) + suffix)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def search(
+    q: str,
+    *,
+    site_id: int | None = None,
+    column_ids: Sequence[int] | None = None,
+    kind: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    order: str = "relevance",
+    page: int = 1,
+    per_page: int = 20,
+) -> SearchPage:
+    """One page of hits, best first (bm25 / ts_rank, title weighted) or newest first."""
+    from zhengwu.portal.models import ItemKind, SearchEntry
+
+    phrases = parse_query(q)
+    words = [p.text for p in phrases]
+    page = max(1, page)
+    if not phrases:
+        return SearchPage(q, words, [], 0, page, per_page)
+    where = ["1 = 1"]
+    params: list[Any] = []
+    if site_id is not None:
+        where.append(
+            "EXISTS (SELECT 1 FROM portal_searchscope sc WHERE sc.entry_id = e.item_id AND sc.site_id = %s)"
+        )
+        params.append(site_id)
+    if column_ids:
+        marks = ", ".join(["%s"] * len(column_ids))
+        where.append(
+            f"EXISTS (SELECT 1 FROM portal_searchscope sc WHERE sc.entry_id = e.item_id AND sc.column_id IN ({marks}))"
+        )
+        params.extend(column_ids)
+    if kind:
+        where.append("e.kind = %s")
+        params.append(kind)
+    if date_from is not None:
+        where.append("e.date >= %s")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("e.date <= %s")
+        params.append(date_to)
+    if connection.vendor == "postgresql":
+        # Each part row ranked by ts_rank (title positions carry weight A, ten times the body's D).
+        with_hits = (
+            f"WITH h AS (SELECT d.item_id, MAX(ts_rank(d.doc, q.q)) AS score FROM {PG_TABLE} d, "
+            "(SELECT %s::tsquery AS q) q WHERE d.doc @@ q.q GROUP BY d.item_id) "
+        )
+        match_params: list[Any] = [pg_tsquery(phrases)]
+    else:
+        # bm25() may not sit inside an aggregate, so the matches are materialised first; bm25 is
+        # negative (lower is better), so its negation is the score.
+        with_hits = (
+            f"WITH m AS MATERIALIZED (SELECT rowid AS r, bm25({FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS s "
+            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s), "
+            "h AS (SELECT m.r / 1000 AS item_id, -MIN(m.s) AS score FROM m GROUP BY m.r / 1000) "
+        )
+        match_params = [fts5_match(phrases)]
+    ordering = "h.score DESC, e.published_at DESC" if order != "date" else "e.published_at DESC, h.score DESC"
+    joined = f"FROM h JOIN portal_searchentry e ON e.item_id = h.item_id WHERE {' AND '.join(where)}"
+    sql = f"{with_hits}SELECT h.item_id, h.score, COUNT(*) OVER () AS total {joined} ORDER BY {ordering} LIMIT %s OFFSET %s"
+    with connection.cursor() as cur:
+        cur.execute(sql, [*match_params, *params, per_page, (page - 1) * per_page])
+        rows = cur.fetchall()
+        if rows:
+            total = int(rows[0][2])
+        else:
+            cur.execute(f"{with_hits}SELECT COUNT(*) {joined}", [*match_params, *params])
+            total = int(cur.fetchone()[0])
+    entries = SearchEntry.objects.select_related("site", "column", "version").in_bulk([r[0] for r in rows])
+    pattern = _highlighter([*words, *(_fold(w) for w in words)])
+    kinds = dict(ItemKind.choices)
+    hits: list[Hit] = []
+    for item_id, score, _total in rows:
+        entry = entries.get(item_id)
+        if entry is None:
+            continue
+        _title, body = text_of(entry.version.data)
+        hits.append(
+            Hit(
+                item_id=item_id,
+                score=float(score),
+                title=entry.title,
+                url=entry.url,
+                date=entry.date,
+                kind=entry.kind,
+                kind_label=str(kinds.get(entry.kind, entry.kind)),
+                site_name=entry.site.name,
+                column_name=entry.column.name,
+                title_html=highlight(entry.title, pattern),
+                snippet_html=snippet(body, pattern),
+            )
+        )
+    return SearchPage(q, words, hits, total, page, per_page)
