@@ -25,6 +25,7 @@ from zhengwu.workdays.calendar import (
     StopReason,
     calendar_coverage_warning,
     explain_due,
+    is_workday,
     package_years,
     warning_at,
     year_coverage,
@@ -66,7 +67,8 @@ def _calendar_page(
         edit = _parse_day(request.GET.get("edit", ""))
         if edit is not None:
             row = CalendarDay.objects.filter(date=edit).first()
-            initial = {"date": edit, "kind": "holiday"}
+            # A day without an override: offer the change of status (a working day becomes a holiday …).
+            initial = {"date": edit, "kind": "holiday" if is_workday(edit) else "workday"}
             if row is not None:
                 initial = {
                     "date": row.date,

@@ -212,3 +212,17 @@ def test_it_renders_the_explanation_partial_for_the_deadline_page(db: Any) -> No
     # Stopped 30 Sep, 8 Oct and 9 Oct (the restart day is still stopped); 29 Sep, the stop day, counts.
     assert "听证" in html and "3个工作日" in html
     assert "2026年10月14日 23:59" in html  # due: 10 Oct + three working days (12, 13, 14 Oct)
+
+
+def test_it_prefills_the_form_from_a_day_in_the_grid(cast: Any, client_for: Any) -> None:
+    client = client_for(cast.system_admin)
+    page = client.get(CALENDAR, {"year": 2026}).content.decode()
+    assert 'href="?year=2026&amp;edit=2026-10-08#day-form"' in page
+    # A working day is offered as a holiday, a holiday as a working day.
+    workday = client.get(CALENDAR, {"year": 2026, "edit": "2026-10-08"}).content.decode()
+    assert 'value="2026-10-08"' in workday and 'value="holiday" required id="id_kind_0" checked' in workday
+    holiday = client.get(CALENDAR, {"year": 2026, "edit": "2026-10-02"}).content.decode()
+    assert 'value="workday" required id="id_kind_1" checked' in holiday
+    # The audit admin sees the grid without edit links.
+    read_only = client_for(cast.audit_admin).get(CALENDAR, {"year": 2026}).content.decode()
+    assert "edit=2026-10-08" not in read_only
