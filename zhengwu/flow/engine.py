@@ -1,0 +1,531 @@
+"""The BPMN engine (SpiffWorkflow 3.x): parse and check definitions, run and (de)serialise workflows.
+
+Nothing here touches the business tables; `zhengwu.flow.services` calls these functions inside its
+transactions. Three things are worth knowing:
+
+* Definitions are parsed with a hardened XML parser (no DTDs, no entities, no network) and validated
+  against the BPMN 2.0 schema plus SpiffWorkflow's extension schema before anything else reads them.
+* A parsed process spec is immutable in use and is cached per definition version, so loading an instance
+  restores only its task tree (the spec stored inside the state is used only when the state was written
+  by an older serializer version and must be migrated first).
+* SpiffWorkflow's own migration table chains only part of the way (1.2 → 1.3 stops there), so
+  `state_migrate` walks every step until the state is at the current serializer version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.utils.translation import gettext as _
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+MAX_XML_BYTES = 2 * 1024 * 1024
+KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+STEP_PROPS = {
+    "unit",  # key into the process data's "units" mapping (lead, dept_1 …); default: the lead unit
+    "assignee",  # name of a data variable holding a user id (a person task)
+    "assignee_post",  # a post's name within the unit
+    "assignee_role",  # a unit role (handler, reviewer, leader …)
+    "sign_mode",  # countersign (会签) | any_sign (或签) for multi-instance tasks
+    "limit",  # the step's own time limit, e.g. 3wd
+    "legal_limit",  # 法定时限 for this step
+    "promised_limit",  # 承诺时限 for this step
+    "warning_before",  # how long before due the warning comes, e.g. 1wd
+    "clock_stop",  # while this step is open the process clock stops (supplement, hearing …)
+    "opinion",  # "required": the opinion text may not be empty
+}
+PROCESS_PROPS = {"legal_limit", "promised_limit", "warning_before"}
+LIMIT_PROPS = {"limit", "legal_limit", "promised_limit", "warning_before"}
+FIELD_TYPES = {"text", "char", "choice", "date", "number", "bool"}
+RESERVED_FIELDS = {"opinion", "units", "starter", "business"}
+
+
+class FlowError(Exception):
+    """A refusal or failure a person can read (Chinese message); nothing has been written."""
+
+
+class DefinitionError(FlowError):
+    """A BPMN/DMN file that cannot be published, with the reason."""
+
+
+@dataclass
+class ParsedDefinition:
+    key: str
+    name: str
+    steps: dict[str, dict[str, Any]]
+    properties: dict[str, str]
+    dmn_files: dict[str, str] = field(default_factory=dict)
+
+
+# --- Safe XML ---------------------------------------------------------------------------------------
+
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+)
+
+
+def xml_parse(text: str | bytes, *, what: str) -> etree._Element:
+    """Parse untrusted XML: size-capped, DOCTYPE refused (no entity tricks), no network access."""
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    if len(raw) > MAX_XML_BYTES:
+        raise DefinitionError(_("%(what)s 文件过大（上限 2 MB）") % {"what": what})
+    if b"<!DOCTYPE" in raw.upper() or b"<!ENTITY" in raw.upper():
+        raise DefinitionError(_("%(what)s 文件不能包含 DOCTYPE 或实体声明") % {"what": what})
+    try:
+        return etree.fromstring(raw, parser=_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise DefinitionError(
+            _("%(what)s 文件不是合法的 XML：%(err)s") % {"what": what, "err": exc}
+        ) from None
+
+
+def _props(node: etree._Element) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for prop in node.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS
+    ):
+        name = (prop.get("name") or "").strip()
+        if name:
+            out[name] = (prop.get("value") or "").strip()
+    return out
+
+
+def _check_limit(text: str, where: str) -> None:
+    from zhengwu.workdays.calendar import Limit
+
+    try:
+        Limit.parse(text)
+    except ValueError as exc:
+        raise DefinitionError(_("%(where)s：%(err)s") % {"where": where, "err": exc}) from None
+
+
+def parse_field(field_id: str, spec: str, where: str) -> dict[str, Any]:
+    """``field:vote`` = ``choice|会签意见|agree=同意,disagree=不同意|required`` → a form field description."""
+    if not IDENT_RE.match(field_id) or field_id in RESERVED_FIELDS:
+        raise DefinitionError(
+            _("%(where)s：表单字段名“%(f)s”无效或为保留名") % {"where": where, "f": field_id}
+        )
+    parts = [p.strip() for p in spec.split("|")]
+    kind = parts[0] if parts else ""
+    if kind not in FIELD_TYPES:
+        raise DefinitionError(
+            _("%(where)s：字段“%(f)s”的类型“%(t)s”无效（可用：%(all)s）")
+            % {"where": where, "f": field_id, "t": kind, "all": ", ".join(sorted(FIELD_TYPES))}
+        )
+    label = parts[1] if len(parts) > 1 and parts[1] else field_id
+    options: list[list[str]] = []
+    if kind == "choice":
+        raw = parts[2] if len(parts) > 2 else ""
+        for item in filter(None, (s.strip() for s in raw.split(","))):
+            value, _sep, text = item.partition("=")
+            options.append([value.strip(), (text or value).strip()])
+        if not options:
+            raise DefinitionError(_("%(where)s：选择字段“%(f)s”没有选项") % {"where": where, "f": field_id})
+    flags = {p for p in parts[3:] if p}
+    return {"id": field_id, "type": kind, "label": label, "options": options, "required": "required" in flags}
+
+
+def _lane_props(process: etree._Element) -> dict[str, tuple[str, dict[str, str]]]:
+    """flow node id → (lane name, lane properties)."""
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for lane in process.xpath(".//bpmn:lane", namespaces=NS):
+        props = _props(lane)
+        for ref in lane.xpath("./bpmn:flowNodeRef", namespaces=NS):
+            out[(ref.text or "").strip()] = (lane.get("name") or "", props)
+    return out
+
+
+FLOW_NODE_TAGS = {
+    "userTask",
+    "manualTask",
+    "task",
+    "scriptTask",
+    "serviceTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "subProcess",
+    "callActivity",
+    "transaction",
+}
+
+
+def _steps(process: etree._Element) -> dict[str, dict[str, Any]]:
+    from zhengwu.core.models import UnitRoleKind
+    from zhengwu.workdays.calendar import StopReason
+
+    lanes = _lane_props(process)
+    steps: dict[str, dict[str, Any]] = {}
+    for node in process.iter():
+        if not isinstance(node.tag, str):
+            continue
+        qname = etree.QName(node)
+        if qname.namespace != BPMN_NS or qname.localname not in FLOW_NODE_TAGS:
+            continue
+        node_id = node.get("id") or ""
+        name = (node.get("name") or "").strip() or node_id
+        lane_name, lane_props = lanes.get(node_id, ("", {}))
+        props = {**lane_props, **_props(node)}
+        where = _("环节“%(name)s”") % {"name": name}
+        fields: list[dict[str, Any]] = []
+        for key, value in props.items():
+            if key.startswith("field:"):
+                fields.append(parse_field(key[6:], value, where))
+            elif key.startswith("x-"):
+                continue
+            elif key not in STEP_PROPS:
+                raise DefinitionError(_("%(where)s：未知的扩展属性“%(p)s”") % {"where": where, "p": key})
+            elif key in LIMIT_PROPS and value:
+                _check_limit(value, where)
+        if props.get("assignee_role") and props["assignee_role"] not in UnitRoleKind.values:
+            raise DefinitionError(
+                _("%(where)s：未知的角色“%(r)s”") % {"where": where, "r": props["assignee_role"]}
+            )
+        for var in ("assignee", "unit"):
+            if props.get(var) and not IDENT_RE.match(props[var]):
+                raise DefinitionError(_("%(where)s：%(p)s 的值必须是变量名") % {"where": where, "p": var})
+        if props.get("clock_stop") and props["clock_stop"] not in StopReason.values:
+            raise DefinitionError(
+                _("%(where)s：暂停计时事由“%(r)s”无效") % {"where": where, "r": props["clock_stop"]}
+            )
+        multi = bool(node.xpath("./bpmn:multiInstanceLoopCharacteristics", namespaces=NS))
+        sign_mode = props.get("sign_mode") or ("countersign" if multi else "single")
+        if sign_mode not in {"single", "countersign", "any_sign"} or (multi and sign_mode == "single"):
+            raise DefinitionError(_("%(where)s：办理方式“%(m)s”无效") % {"where": where, "m": sign_mode})
+        if sign_mode != "single" and not multi:
+            raise DefinitionError(_("%(where)s：会签/或签环节必须是多实例用户任务") % {"where": where})
+        steps[node_id] = {
+            "id": node_id,
+            "name": name,
+            "kind": qname.localname,
+            "lane": lane_name,
+            "props": {k: v for k, v in props.items() if not k.startswith("field:")},
+            "fields": fields,
+            "multi": multi,
+            "sign_mode": sign_mode,
+        }
+    return steps
+
+
+def _new_parser() -> SpiffBpmnParser:
+    return SpiffBpmnParser(validator=VALIDATOR)
+
+
+def _spiff_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationException):
+        where = f"（第 {exc.line_number} 行）" if getattr(exc, "line_number", None) else ""
+        return f"{exc}{where}"
+    return str(exc)
+
+
+def definition_parse(bpmn_xml: str, dmn_files: dict[str, str] | None = None) -> ParsedDefinition:
+    """Check a BPMN file (and the DMN files it needs) the way publishing does; return what we keep of it."""
+    dmn_files = dict(dmn_files or {})
+    root = xml_parse(bpmn_xml, what="BPMN")
+    if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
+        raise DefinitionError(_("不是 BPMN 2.0 文件（根元素应为 bpmn:definitions）"))
+    executable = root.xpath("./bpmn:process[@isExecutable='true']", namespaces=NS)
+    if len(executable) != 1:
+        raise DefinitionError(_('BPMN 文件必须恰好包含一个可执行流程（isExecutable="true"）'))
+    process = executable[0]
+    key = process.get("id") or ""
+    if not KEY_RE.match(key):
+        raise DefinitionError(
+            _("流程标识“%(key)s”无效：只能用字母、数字、下划线和连字符，以字母开头") % {"key": key}
+        )
+    name = (process.get("name") or "").strip() or key
+    properties = _props(process)
+    for prop, value in properties.items():
+        if prop.startswith("x-"):
+            continue
+        if prop not in PROCESS_PROPS:
+            raise DefinitionError(_("流程：未知的扩展属性“%(p)s”") % {"p": prop})
+        _check_limit(value, _("流程"))
+    steps = _steps(process)
+
+    parser = _new_parser()
+    try:
+        for filename, text in dmn_files.items():
+            parser.add_dmn_xml(xml_parse(text, what="DMN"), filename=filename)
+        parser.add_bpmn_xml(root, filename=f"{key}.bpmn")
+        missing = parser.get_dmn_dependencies() - set(parser.dmn_parsers)
+        if missing:
+            raise DefinitionError(_("缺少 DMN 决策表：%(ids)s") % {"ids": ", ".join(sorted(missing))})
+        parser.get_spec(key)
+        parser.get_subprocess_specs(key)
+    except DefinitionError:
+        raise
+    except (ValidationException, SpiffWorkflowException, etree.LxmlError) as exc:
+        raise DefinitionError(_("BPMN/DMN 校验未通过：%(err)s") % {"err": _spiff_message(exc)}) from None
+    used = {
+        filename
+        for filename, text in dmn_files.items()
+        if set(xml_parse(text, what="DMN").xpath("//*[local-name()='decision']/@id"))
+        & parser.get_dmn_dependencies()
+    }
+    return ParsedDefinition(
+        key=key,
+        name=name,
+        steps=steps,
+        properties=properties,
+        dmn_files={k: v for k, v in dmn_files.items() if k in used},
+    )
+
+
+# --- Specs, cached per definition version ---------------------------------------------------------
+
+_spec_lock = threading.Lock()
+_spec_cache: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+
+
+def specs_for(definition: Any) -> tuple[Any, dict[str, Any]]:
+    """The parsed process spec and its subprocess specs for a definition row (parsed once per process)."""
+    cache_key = (definition.pk, definition.checksum)
+    cached = _spec_cache.get(cache_key)
+    if cached is not None:
+        return cached
+    parser = _new_parser()
+    for filename, text in (definition.dmn_files or {}).items():
+        parser.add_dmn_xml(xml_parse(text, what="DMN"), filename=filename)
+    parser.add_bpmn_xml(xml_parse(definition.bpmn_xml, what="BPMN"), filename=f"{definition.key}.bpmn")
+    spec = parser.get_spec(definition.key)
+    subprocess_specs = parser.get_subprocess_specs(definition.key)
+    for process_spec in [spec, *subprocess_specs.values()]:
+        _connect_loops(process_spec)
+    with _spec_lock:
+        _spec_cache[cache_key] = (spec, subprocess_specs)
+    return spec, subprocess_specs
+
+
+def _connect_loops(process_spec: Any) -> None:
+    """Connect each loop/multi-instance child spec to its parent's merge, as restoring a spec does.
+
+    A freshly parsed spec connects them only when the first child is created; a workflow restored onto a
+    spec whose children were created in another process would otherwise never merge them (the
+    multi-instance step would never finish).
+    """
+    for task_spec in process_spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = process_spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
+
+
+def spec_cache_clear() -> None:
+    with _spec_lock:
+        _spec_cache.clear()
+
+
+# --- The script environment -----------------------------------------------------------------------
+
+
+def role_holders(unit_id: int, role: str) -> list[int]:
+    """BPMN scripts: the ids of the active staff holding a role in a unit (for countersign lists)."""
+    from zhengwu.core.models import UnitRole
+
+    ids = sorted(
+        set(
+            UnitRole.objects.filter(unit_id=int(unit_id), role=role, user__is_active=True).values_list(
+                "user_id", flat=True
+            )
+        )
+    )
+    if not ids:
+        from zhengwu.core.models import Unit
+
+        unit = Unit.objects.filter(pk=int(unit_id)).first()
+        raise FlowError(
+            _("%(unit)s没有可办理的“%(role)s”人员，请先由单位管理员指定")
+            % {"unit": unit.name if unit else unit_id, "role": role}
+        )
+    return ids
+
+
+def post_holders(unit_id: int, post_name: str) -> list[int]:
+    """BPMN scripts: the ids of the active staff holding a post (by name) in a unit."""
+    from zhengwu.core.models import PostAssignment
+
+    ids = sorted(
+        set(
+            PostAssignment.objects.filter(
+                post__unit_id=int(unit_id), post__name=post_name, user__is_active=True
+            ).values_list("user_id", flat=True)
+        )
+    )
+    if not ids:
+        raise FlowError(_("岗位“%(post)s”无人任职") % {"post": post_name})
+    return ids
+
+
+SCRIPT_ENGINE = PythonScriptEngine(
+    environment=TaskDataEnvironment({"role_holders": role_holders, "post_holders": post_holders})
+)
+
+
+# --- Serialisation ----------------------------------------------------------------------------------
+
+
+class _CachedSpecWorkflowConverter(BpmnWorkflowConverter):
+    """Also accepts already-parsed spec objects in place of serialised specs (the common, fast path)."""
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        spec = dct.pop("spec")
+        if isinstance(spec, dict):
+            spec = self.registry.restore(spec)
+            subprocess_specs = self.mapping_from_dict(dct.pop("subprocess_specs", {}))
+        else:
+            subprocess_specs = dct.pop("subprocess_specs", {})
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _CachedSpecWorkflowConverter
+    return BpmnWorkflowSerializer.configure(config)
+
+
+SERIALIZER = BpmnWorkflowSerializer(_registry())
+CURRENT_VERSION = SERIALIZER_VERSION
+
+# SpiffWorkflow's MIGRATIONS[v] upgrades to the version noted here, not always to the newest one.
+_MIGRATES_TO = {"1.0": "1.3", "1.1": "1.3", "1.2": "1.3", "1.3": "1.4", "1.4": "1.5"}
+
+
+def state_migrate(dct: dict[str, Any], version: str) -> str:
+    """Upgrade a serialised workflow dict in place from ``version`` to the current one; return the path."""
+    path = [version]
+    while version != CURRENT_VERSION:
+        if version not in MIGRATIONS or version not in _MIGRATES_TO:
+            raise FlowError(_("无法识别的流程状态格式版本：%(v)s") % {"v": version})
+        MIGRATIONS[version](dct)
+        version = _MIGRATES_TO[version]
+        path.append(version)
+    return " → ".join(path)
+
+
+def workflow_new(definition: Any, data: dict[str, Any]) -> BpmnWorkflow:
+    spec, subprocess_specs = specs_for(definition)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=SCRIPT_ENGINE)
+    workflow.task_tree.data.update(data)
+    return workflow
+
+
+def workflow_dump(workflow: BpmnWorkflow) -> str:
+    """The state as SpiffWorkflow serialises it (JSON text carrying its serializer_version)."""
+    return SERIALIZER.serialize_json(workflow)
+
+
+def workflow_load(definition: Any, state: str, version: str) -> BpmnWorkflow:
+    """Restore a workflow; an older serialisation is migrated and restored with its own stored spec."""
+    dct = json.loads(state)
+    stored = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, version) or version
+    if stored != CURRENT_VERSION:
+        state_migrate(dct, stored)
+        workflow = SERIALIZER.from_dict(dct)
+    else:
+        spec, subprocess_specs = specs_for(definition)
+        dct["spec"] = spec
+        dct["subprocess_specs"] = subprocess_specs
+        workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+# --- Reading a workflow ---------------------------------------------------------------------------
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:
+    return [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+
+
+def step_id(task: SpiffTask) -> str:
+    return getattr(task.task_spec, "bpmn_id", None) or task.task_spec.name
+
+
+def task_by_id(workflow: BpmnWorkflow, task_id: UUID | str) -> SpiffTask | None:
+    try:
+        return workflow.get_task_from_id(task_id if isinstance(task_id, UUID) else UUID(str(task_id)))
+    except Exception:
+        return None
+
+
+def progress(workflow: BpmnWorkflow) -> tuple[list[str], list[str]]:
+    """(completed step ids, current step ids) of the diagram elements, for the flowchart."""
+    done: set[str] = set()
+    current: set[str] = set()
+    for task in workflow.get_tasks():
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        if not bpmn_id:
+            continue
+        if task.state == TaskState.COMPLETED:
+            done.add(bpmn_id)
+        elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.WAITING):
+            current.add(bpmn_id)
+    return sorted(done - current), sorted(current)
+
+
+def returnable_steps(workflow: BpmnWorkflow, task: SpiffTask) -> list[SpiffTask]:
+    """Completed user tasks on the path that led to ``task`` (退回 targets), nearest first, one per step."""
+    seen: set[str] = set()
+    out: list[SpiffTask] = []
+    node = task.parent
+    while node is not None:
+        if node.task_spec.manual and node.state == TaskState.COMPLETED:
+            sid = step_id(node)
+            if sid not in seen and sid != step_id(task):
+                seen.add(sid)
+                out.append(node)
+        node = node.parent
+    return out
+
+
+def run_engine(workflow: BpmnWorkflow) -> None:
+    """Advance through gateways, scripts and events until only user tasks (or nothing) are ready."""
+    try:
+        workflow.do_engine_steps()
+    except FlowError:
+        raise
+    except SpiffWorkflowException as exc:
+        inner = getattr(exc, "exception", None)
+        if isinstance(inner, FlowError):
+            raise inner from None
+        raise FlowError(_("流程执行出错：%(err)s") % {"err": exc}) from exc
