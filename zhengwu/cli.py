@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check",
         action="store_true",
-        help="已生成则跳过（bin/start 使用） / skip when the demo city already exists (used by bin/start)",
+        help="只检查：已生成退出码 0，否则 1（bin/start 据此只生成一次） / only check: exit 0 if the demo "
+        "city exists, 1 otherwise (bin/start builds it once)",
     )
     p.set_defaults(func=cmd_demo)
 
