@@ -32,6 +32,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
@@ -146,8 +147,18 @@ def _context(scale: str, log: Callable[[str], None]) -> DemoContext:
 def _reset(ctx: DemoContext, steps: list[DemoStep]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for step in reversed(steps):
-        if step.reset is not None:
+        if step.reset is None:
+            continue
+        try:
             out[step.name] = step.reset(ctx)
+        except (ProtectedError, RestrictedError) as exc:
+            # Rows no demo step knows about still point at demo units or people (work done in the demo,
+            # or a step without a reset): say which, and leave everything as it was.
+            blocking = sorted({obj._meta.verbose_name for obj in list(exc.args[1])[:50]})
+            raise DemoError(
+                "无法清空演示数据：以下数据仍引用演示单位或人员 / cannot empty the demo data, "
+                f"still referred to by: {', '.join(str(b) for b in blocking)} ({step.name})"
+            ) from exc
     return out
 
 

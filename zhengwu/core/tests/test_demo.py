@@ -277,6 +277,48 @@ def test_it_builds_the_same_city_again_after_a_reset(city: DemoReport) -> None:
     assert audit_verify().ok
 
 
+def test_it_runs_later_steps_after_the_organisation_and_resets_them_first(
+    city: DemoReport, monkeypatch: Any
+) -> None:
+    import zhengwu.core.demo as demo_module
+
+    monkeypatch.setattr(demo_module, "_STEPS", list(demo_module._STEPS))
+    seen: list[tuple[str, Any]] = []
+
+    def build(ctx: DemoContext) -> dict[str, int]:
+        seen.append(("build", ctx.scale))
+        assert ctx.data["units"]["620800-ZF"] == Unit.objects.get(code="620800-ZF").pk
+        assert ctx.rng("things").random() == DemoContext("x", "", ctx.now).rng("things").random()
+        return {"things": 3}
+
+    def reset(ctx: DemoContext) -> dict[str, int]:
+        seen.append(("reset", Unit.objects.exists()))  # runs while the organisation is still there
+        return {"things": 3}
+
+    register_step(DemoStep("test.things", "测试 / test", build, reset))
+    steps = demo_module.demo_steps()
+    assert (steps[0].name, steps[-1].name) == ("core.organisation", "test.things")
+    report = demo_build(scale="small", reset=True, log=lambda line: None)
+    assert seen == [("reset", True), ("build", "small")]
+    assert list(report.counts) == ["core.organisation", "test.things"]
+    assert report.reset_counts["test.things"] == {"things": 3}
+
+
+def test_it_refuses_to_reset_while_other_data_still_points_at_the_demo(city: DemoReport) -> None:
+    elsewhere = Region.objects.create(code="990000", name="外市", level=RegionLevel.CITY)
+    Unit.objects.create(
+        code="990000-X",
+        name="外市驻平凉办事处",
+        kind=UnitKind.DEPARTMENT,
+        region=elsewhere,
+        parent=Unit.objects.get(code="620800-ZF"),
+    )
+    units, staff = Unit.objects.count(), User.objects.count()
+    with pytest.raises(CommandError, match="仍引用"):
+        call_command("demo", "--reset", stdout=_Sink())
+    assert (Unit.objects.count(), User.objects.count()) == (units, staff)  # nothing removed half-way
+
+
 def test_it_leaves_an_existing_city_alone_without_reset(city: DemoReport) -> None:
     units = Unit.objects.count()
     out = _Sink()
@@ -313,28 +355,6 @@ def test_it_prints_the_demo_accounts_with_the_password(city: DemoReport) -> None
         assert account.username in text
     assert DEMO_PASSWORD in text
     assert "崆峒区崆峒镇人民政府" in text and "Township clerk" in text
-
-
-def test_it_runs_later_steps_in_order_with_the_scale(city: DemoReport, monkeypatch: Any) -> None:
-    import zhengwu.core.demo as demo_module
-
-    monkeypatch.setattr(demo_module, "_STEPS", list(demo_module._STEPS))
-    seen: list[tuple[str, Any]] = []
-
-    def build(ctx: DemoContext) -> dict[str, int]:
-        seen.append(("build", ctx.scale))
-        assert ctx.data["units"]["620800-ZF"] == Unit.objects.get(code="620800-ZF").pk
-        assert Unit.objects.exists()  # the organisation step ran first
-        return {"things": 3}
-
-    def reset(ctx: DemoContext) -> dict[str, int]:
-        seen.append(("reset", Unit.objects.exists()))  # runs before the organisation is removed
-        return {"things": 3}
-
-    register_step(DemoStep("test.things", "测试 / test", build, reset))
-    report = demo_build(scale="small", reset=True, log=lambda line: None)
-    assert seen == [("reset", True), ("build", "small")]
-    assert list(report.counts) == ["core.organisation", "test.things"]
 
 
 def test_it_plans_the_seed_scale_with_every_village_and_ten_thousand_public_accounts() -> None:
