@@ -261,7 +261,7 @@ def deliveries_enqueue(items: Sequence[tuple[int, dt.datetime | None]]) -> None:
     now = timezone.now()
     for pk, not_before in items:
         if not_before is not None and not_before > now:
-            delivery_send_task.schedule(args=(pk,), delay=(not_before - now).total_seconds())
+            delivery_send_task.schedule(args=(pk,), eta=not_before)
         else:
             delivery_send_task(pk)
 
