@@ -21,7 +21,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from zhengwu.core.models import AccountKind, PlatformRole, Unit, UnitRole, UnitRoleKind, User
+from zhengwu.core.models import (
+    AccountKind,
+    Department,
+    PlatformRole,
+    Post,
+    Unit,
+    UnitRole,
+    UnitRoleKind,
+    User,
+)
 
 
 def is_staff_user(user: Any) -> bool:
@@ -90,7 +99,45 @@ def units_with_role(user: Any, *roles: str) -> list[int]:
 
 
 def can_manage_unit(user: Any, unit: Unit) -> bool:
+    """Unit admins manage their own unit, the system admin every unit; the audit admin changes nothing."""
+    if is_audit_admin(user):
+        return False
     return is_system_admin(user) or has_unit_role(user, unit, UnitRoleKind.UNIT_ADMIN)
+
+
+def can_grant_roles(user: Any, unit: Unit | int) -> bool:
+    """Roles in a unit: its unit admins, or the security admin anywhere (三员分立: not the system admin)."""
+    if is_audit_admin(user) or is_system_admin(user):
+        return False
+    return is_security_admin(user) or has_unit_role(user, unit, UnitRoleKind.UNIT_ADMIN)
+
+
+def can_manage_account(user: Any, target: User) -> bool:
+    """Edit, reset the password of, or deactivate a staff account.
+
+    Accounts of platform administrators are managed only by the security admin (never their own), so the
+    system admin cannot take over the auditor's account. Other accounts: the system admin, or a unit admin
+    of the person's primary unit (a unit where the person only holds a second post cannot lock them out).
+    """
+    if not is_staff_user(user) or is_audit_admin(user) or target.kind != AccountKind.STAFF:
+        return False
+    if target.platform_role:
+        return is_security_admin(user) and user.pk != target.pk
+    if is_system_admin(user):
+        return True
+    return target.primary_unit_id is not None and has_unit_role(
+        user, target.primary_unit_id, UnitRoleKind.UNIT_ADMIN
+    )
+
+
+def can_view_audit(user: Any) -> bool:
+    """The trail: the audit admin (all of it) and supervisors (their subtree); never the system or
+    security admin, whose own actions the trail exists to watch."""
+    if is_audit_admin(user):
+        return True
+    if is_platform_admin(user):
+        return False
+    return bool(units_with_role(user, UnitRoleKind.SUPERVISOR))
 
 
 def can_view_unit_work(user: Any, unit: Unit) -> bool:
@@ -120,6 +167,38 @@ def unit_get_for_user(user: Any, unit_id: Any, *, manage: bool = False) -> Unit:
     if not allowed:
         raise Http404(_("单位不存在或无权访问"))
     return unit
+
+
+def department_get_for_unit(unit: Unit, department_id: Any) -> Department:
+    """A department of this unit; 404 for another unit's department (a guessed id reveals nothing)."""
+    try:
+        return Department.objects.get(pk=int(department_id), unit=unit)
+    except (Department.DoesNotExist, TypeError, ValueError):
+        raise Http404(_("科室不存在或无权访问")) from None
+
+
+def post_get_for_unit(unit: Unit, post_id: Any) -> Post:
+    try:
+        return Post.objects.select_related("department").get(pk=int(post_id), unit=unit)
+    except (Post.DoesNotExist, TypeError, ValueError):
+        raise Http404(_("岗位不存在或无权访问")) from None
+
+
+def unit_member_get(unit: Unit, staff_id: Any) -> User:
+    """A staff member holding a post or a role in this unit; 404 for anyone else."""
+    try:
+        pk = int(staff_id)
+    except (TypeError, ValueError):
+        raise Http404(_("人员不存在或无权访问")) from None
+    member = (
+        User.objects.filter(pk=pk, kind=AccountKind.STAFF)
+        .filter(Q(post_assignments__post__unit=unit) | Q(unit_roles__unit=unit))
+        .select_related("primary_unit")
+        .first()
+    )
+    if member is None:
+        raise Http404(_("人员不存在或无权访问"))
+    return member
 
 
 def staff_get_for_user(user: Any, staff_id: Any, *, manage: bool = False) -> User:

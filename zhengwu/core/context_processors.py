@@ -14,4 +14,5 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "zw_is_system_admin": access.is_system_admin(user),
         "zw_is_security_admin": access.is_security_admin(user),
         "zw_is_audit_admin": access.is_audit_admin(user),
+        "zw_can_view_audit": access.can_view_audit(user),
     }
