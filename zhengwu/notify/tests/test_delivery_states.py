@@ -121,7 +121,7 @@ def test_it_queues_deferred_messages_for_the_end_of_quiet_hours(cast: Any, setti
             notification_send(recipients=[cast.township_clerk], title="明日检查", channels=("sms",))
         # One message, due at 07:00 Beijing time (huey keeps its times in UTC).
         (task,) = huey.pending()
-        assert task.eta == dt.datetime(2026, 5, 11, 23, 0)
+        assert task.eta == dt.datetime(2026, 5, 11, 23, 0, tzinfo=dt.UTC).replace(tzinfo=None)
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.DEFERRED
     assert task.args == (delivery.pk,)
