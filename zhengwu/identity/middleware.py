@@ -8,16 +8,16 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from zhengwu.core import access
 from zhengwu.core.audit import audit_context, audit_record
 from zhengwu.core.middleware import client_ip
+
+IDLE_FLAG = "zw_signed_out_idle"
 
 
 def _with_next(url: str, request: HttpRequest) -> str:
@@ -45,7 +45,8 @@ class IdleTimeoutMiddleware:
                     user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
                 ):
                     audit_record(action="auth.idle_timeout", obj=user, actor=user)
-                messages.info(request, _("您已长时间未操作，为保护账号安全已自动退出，请重新登录。"))
+                # The sign-in page tells why (messages are not available this early in the chain).
+                request.session[IDLE_FLAG] = True
                 login_url = reverse("identity:login" if staff else "identity:public_login")
                 return redirect(_with_next(login_url, request))
             # Write the timestamp at most once a minute, so reads do not turn into session writes.

@@ -27,4 +27,7 @@ urlpatterns = [
     path("applications/<int:pk>/delete/", views.oidc_client_delete, name="delete"),
     path("applications/<int:pk>/secret/", views.oidc_client_reset_secret, name="reset-secret"),
     *dot_urls.oidc_urlpatterns,
+    # RFC 8414 metadata: also what the toolkit derives the RFC 9207 `iss` of authorization responses from,
+    # so it must be mounted under the same prefix as the OIDC discovery document.
+    *dot_urls.metadata_urlpatterns,
 ]

@@ -45,6 +45,7 @@ from zhengwu.identity.forms import (
     StaffLoginForm,
     UnlockForm,
 )
+from zhengwu.identity.middleware import IDLE_FLAG
 from zhengwu.identity.models import CodePurpose
 
 BACKEND = "zhengwu.identity.backends.AccountBackend"
@@ -93,6 +94,11 @@ def _public_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 class _LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["signed_out_idle"] = self.request.session.pop(IDLE_FLAG, False)
+        return context
 
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
@@ -415,6 +421,14 @@ class StaffAuthorizationView(AuthorizationView):
         if request.user.is_authenticated and not access.is_staff_user(request.user):
             return render(request, "identity/oidc_refused.html", status=403)
         return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # The toolkit refuses a "plain" PKCE challenge only when issuing the code, after the consent
+        # screen; refuse it before the staff member is asked anything.
+        if request.GET.get("code_challenge_method", "S256") != "S256":
+            error = {"error": "invalid_request", "description": "code_challenge_method must be S256"}
+            return render(request, self.template_name, {"error": error}, status=400)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
