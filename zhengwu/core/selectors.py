@@ -33,10 +33,12 @@ def unit_group_members(group: UnitGroup) -> QuerySet[Unit]:
 
 def unit_group_preview(group: UnitGroup, extra_units: Iterable[Unit] | None = None) -> QuerySet[Unit]:
     """Members of a group, also of one not saved yet (预览), with the hand-listed units given."""
-    rule = Q(pk__in=[])
+    active = Unit.objects.filter(is_active=True)
     if group.match_all:
-        rule = Q()
-    elif group.kinds or group.level or group.within_id:
+        # Q() | Q(pk__in=[...]) collapses to the right-hand side, so "everyone" is answered directly.
+        return active.order_by("path")
+    rule = Q(pk__in=[])
+    if group.kinds or group.level or group.within_id:
         rule = Q()
         if group.kinds:
             rule &= Q(kind__in=group.kinds)
