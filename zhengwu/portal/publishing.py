@@ -429,7 +429,9 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
             elif t.single:
                 wants["singles"].add(t.ordinal // PAGE_SIZE)
             else:
-                b = t.ordinal // PAGE_SIZE
+                # From the block holding the position to the end; a position opening a block also
+                # changes the block before it (its "newer" link now points here, or back to index).
+                b = t.ordinal // PAGE_SIZE - (1 if t.ordinal and t.ordinal % PAGE_SIZE == 0 else 0)
                 wants["from"] = b if wants["from"] is None else min(wants["from"], b)
     writer = _Writer()
     with _locked():

@@ -307,7 +307,8 @@ def highlight(text: str, pattern: re.Pattern[str] | None) -> SafeString:
         out.append(f"<mark>{escape(m.group(0))}</mark>")
         last = m.end()
     out.append(escape(text[last:]))
-    return mark_safe("".join(out))
+    # Adjacent query words (政务 + 公开) read as one marked phrase.
+    return mark_safe("".join(out).replace("</mark><mark>", ""))
 
 
 def snippet(text: str, pattern: re.Pattern[str] | None, width: int = 120) -> SafeString:

@@ -616,7 +616,7 @@ def _publish(item: Item, *, actor: Any, now: dt.datetime) -> None:
         home.reviewed_by = actor if getattr(actor, "pk", None) else None
         home.reviewed_at = now
         home.save(update_fields=["kind", "state", "listed_at", "reviewed_by", "reviewed_at"])
-        targets.append(publishing.Target("column", column_id))
+        targets.append(publishing.Target("column", column_id, _ordinal(home)))
     for pushed in Placement.objects.filter(item=item, kind=PlacementKind.PUSHED, state=PlacementState.LISTED):
         targets.append(publishing.Target("column", pushed.column_id, _ordinal(pushed), single=True))
         targets.append(publishing.Target("home", pushed.site_id))
@@ -829,7 +829,8 @@ def placement_approve(*, actor: Any, placement: Placement) -> Placement:
             url=_item_url(placement.item),
         )
     publishing.request(
-        publishing.Target("column", placement.column_id), publishing.Target("home", placement.site_id)
+        publishing.Target("column", placement.column_id, _ordinal(placement)),
+        publishing.Target("home", placement.site_id),
     )
     return placement
 
