@@ -17,14 +17,15 @@ from zhengwu.portal.tests.factories import Cluster, publish
 
 pytestmark = pytest.mark.django_db
 
-VOCABULARY = (
+_WORDS = (
     "各县区 县区 行政审批 审批 制度改革 政务公开 人民政府 乡镇 村委会 信息化 电子政务 平凉市 崆峒区 泾川县 "
     "办事指南 服务事项 网上办理 公共服务 统一平台 数据共享 考核评比 政民互动 领导信箱 在线访谈 公文交换 签收 "
     "督查督办 重点工作 应急管理 安全生产 乡村振兴 生态环境 文化旅游 养生平凉 招商引资 营商环境 民生实事 "
     "医疗保障 教育 就业 社会保障 住房 交通 水利 农业农村 科技创新 工业 统计 财政预算 审计 市场监管 "
     "自然资源 规划 的 和 在 要 进一步 加强 推进 落实 全面 工作 会议 召开 部署 提升 完善 建设 开展 坚持 深化 "
     "各级 部门 单位 区政府 县政府 政府 服务 中心 窗口 群众 企业 办理 时限 承诺"
-).split()
+)
+VOCABULARY = _WORDS.split()
 
 
 def _text(rng: random.Random, words: int) -> str:

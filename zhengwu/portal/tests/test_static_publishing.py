@@ -111,7 +111,7 @@ def _free_port() -> int:
 
 
 def _get(url: str) -> tuple[int, str]:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
+    with urllib.request.urlopen(url, timeout=5) as response:
         return response.status, response.read().decode("utf-8")
 
 
