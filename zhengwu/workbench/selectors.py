@@ -22,6 +22,7 @@ def _modules(user: Any) -> list[dict[str, str]]:
         modules.append({"name": _("留痕审计"), "url": reverse("core:audit_list")})
     if access.is_system_admin(user):
         modules.append({"name": _("接入系统 (OIDC)"), "url": reverse("oauth2_provider:list")})
+        modules.append({"name": _("短信邮件发送记录"), "url": reverse("notify:delivery_list")})
     if access.is_system_admin(user) or access.is_audit_admin(user):
         modules.append({"name": _("工作日历"), "url": reverse("workdays:calendar")})
     modules.append({"name": _("期限计算器"), "url": reverse("workdays:explain")})
