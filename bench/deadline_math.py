@@ -6,6 +6,7 @@ small part of that. This script measures, in one run on one machine:
 * baseline: ``start + timedelta(days=n)`` (plain date addition, no calendar),
 * ``due_at`` for working-day, natural-day and hour limits, with and without a stopped clock,
 * ``warning_at`` (one working day before the due date),
+* what the deadline sweep computes per step: due date, warning and red-card moments, and the state,
 * a naive day-by-day loop over ``chinese_calendar.is_workday`` (what a first implementation would do),
 
 and prints microseconds per call and the ratio to the baseline. Usage::
@@ -52,7 +53,9 @@ def main() -> None:
         StoppedPeriod,
         StopReason,
         calendar_cache_clear,
+        deadline_state,
         due_at,
+        red_card_at,
         warning_at,
     )
     from zhengwu.workdays.models import CalendarDay
@@ -132,11 +135,15 @@ def main() -> None:
 
     results.append(("warning_at, 1 working day before", timed("warn", warn_run, n), n))
 
+    now = datetime(2026, 11, 22, 10, tzinfo=SHANGHAI)
+    three_wd = Limit.working_days(3)
+
     def sweep_run() -> None:
         for s, limit in zip(starts, wd, strict=True):
-            warning_at(due_at(s, limit), one_wd)
+            due = due_at(s, limit)
+            deadline_state(now, due=due, warning=warning_at(due, one_wd), red=red_card_at(due, three_wd))
 
-    results.append(("sweep arithmetic: due_at + warning_at", timed("sweep", sweep_run, n), n))
+    results.append(("sweep arithmetic: due, warning, red, state", timed("sweep", sweep_run, n), n))
 
     naive_n = min(n, 10_000)
 

@@ -74,10 +74,12 @@ __all__ = [
     "calendar_cache_clear",
     "calendar_coverage_warning",
     "day_name",
+    "deadline_state",
     "due_at",
     "explain_due",
     "is_workday",
     "package_years",
+    "red_card_at",
     "stopped_working_days",
     "warning_at",
     "working_days_between",
@@ -612,6 +614,27 @@ def warning_at(due: datetime, before: Limit) -> datetime:
     o = _nth_workday_before(local.toordinal(), before.amount)
     d = date.fromordinal(o)
     return local.replace(year=d.year, month=d.month, day=d.day)
+
+
+def red_card_at(due: datetime, after: Limit) -> datetime:
+    """The moment a step is *seriously* late (红牌): ``after`` past the due date, counted like any period.
+
+    The due day is the event day and is not counted: with ``after`` = 3 working days, a step due at the end
+    of Friday turns red at the end of the third working day after that Friday.
+    """
+    return due_at(due, after)
+
+
+def deadline_state(now: datetime, *, due: datetime, warning: datetime, red: datetime) -> str:
+    """预警状态 at ``now``: "normal", "warning" (from the warning moment), "yellow" (黄牌, after the due
+    moment) or "red" (红牌, after the red-card moment). Plain comparisons, for the deadline sweep."""
+    if now > red:
+        return "red"
+    if now > due:
+        return "yellow"
+    if now >= warning:
+        return "warning"
+    return "normal"
 
 
 # --- The arithmetic with stops and explanations ---------------------------------------------------------

@@ -96,3 +96,20 @@ def test_it_flags_a_deadline_in_a_year_without_a_calendar() -> None:
     assert explanation.uncertain_years == [2027]
     assert any("2027年的法定节假日安排尚未录入" in note for note in explanation.notes)
     assert explanation.due - explanation.start > timedelta(days=20)
+
+
+def test_it_turns_a_step_warning_then_yellow_then_red_at_the_right_moments() -> None:
+    from zhengwu.workdays.calendar import deadline_state, red_card_at
+
+    due = due_at(at(2026, 9, 28), Limit.parse("5wd"))  # end of Saturday 10 Oct (调休)
+    warning = warning_at(due, Limit.parse("1wd"))  # end of Friday 9 Oct
+    red = red_card_at(due, Limit.parse("3wd"))  # 12, 13, 14 Oct → end of Wednesday 14 Oct
+    assert (warning, due, red) == (end_of(2026, 10, 9), end_of(2026, 10, 10), end_of(2026, 10, 14))
+    marks = {"due": due, "warning": warning, "red": red}
+    assert deadline_state(at(2026, 10, 9, 23, 59), **marks) == "normal"
+    assert deadline_state(end_of(2026, 10, 9), **marks) == "warning"
+    assert deadline_state(at(2026, 10, 10, 18), **marks) == "warning"
+    assert deadline_state(end_of(2026, 10, 10), **marks) == "warning"
+    assert deadline_state(at(2026, 10, 11, 0), **marks) == "yellow"
+    assert deadline_state(at(2026, 10, 14, 23), **marks) == "yellow"
+    assert deadline_state(at(2026, 10, 15, 0), **marks) == "red"
