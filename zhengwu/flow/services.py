@@ -894,12 +894,13 @@ def delegation_cancel(*, actor: Any, delegation: Delegation) -> Delegation:
 
 
 def _may_stop_clock(actor: Any, instance: ProcessInstance, task: Task | None) -> bool:
+    """A step's clock: its holder. The case's clock: whoever holds one of its open steps, or a leader of
+    the lead unit (the clock decides legal time limits, so not every colleague may stop it)."""
     if task is not None:
         return selectors.is_holder(actor, task)
-    return (
-        access.can_view_unit_work(actor, instance.unit)
-        or Task.objects.filter(instance=instance, status=TaskStatus.OPEN, assignee=actor).exists()
-    )
+    return Task.objects.filter(
+        instance=instance, status=TaskStatus.OPEN, assignee_id=actor.pk
+    ).exists() or access.has_unit_role(actor, instance.unit_id, "leader")
 
 
 @transaction.atomic

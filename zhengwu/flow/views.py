@@ -66,7 +66,7 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "clock_stops": selectors.clock_stops_for_task(task).select_related("started_by", "ended_by"),
         "history": selectors.instance_history(task.instance).filter(task=task),
     }
-    if holder or candidate:
+    if holder:
         ctx["form"] = bound.get("form") or forms.StepForm(step, initial=task.form_data or None)
     if holder:
         ctx["send_back_form"] = bound.get("send_back_form") or forms.SendBackForm(

@@ -26,6 +26,11 @@ def _modules(user: Any) -> list[dict[str, str]]:
     if access.is_system_admin(user) or access.is_audit_admin(user):
         modules.append({"name": _("工作日历"), "url": reverse("workdays:calendar")})
     modules.append({"name": _("期限计算器"), "url": reverse("workdays:explain")})
+    modules.append({"name": _("待办已办"), "url": reverse("flow:tasks")})
+    modules.append({"name": _("办件流程"), "url": reverse("flow:instances")})
+    modules.append({"name": _("委托代办"), "url": reverse("flow:delegations")})
+    modules.append({"name": _("流程定义"), "url": reverse("flow:definitions")})
+    modules.append({"name": _("示例办件"), "url": reverse("flow:sample_cases")})
     return modules
 
 
@@ -42,15 +47,20 @@ def _posts(user: Any) -> list[dict[str, str]]:
 
 
 def workbench_for(user: Any) -> dict[str, Any]:
-    todos: list[Any] = []
-    to_read: list[Any] = []
-    done: list[Any] = []
-    # The process engine fills these (zhengwu.flow.selectors) once it lands.
+    from zhengwu.flow import selectors as flow
+
+    todo_qs = flow.todos_for(user)
+    read_qs = flow.to_read_for(user)
+    todos = list(todo_qs[:20])
+    to_read = list(read_qs[:10])
+    done = list(flow.done_for(user)[:10])
     notices = list(notices_for(user)[:10])
     return {
         "todos": todos,
         "to_read": to_read,
         "done": done,
+        "todo_count": todo_qs.count() if len(todos) == 20 else len(todos),
+        "to_read_count": read_qs.count() if len(to_read) == 10 else len(to_read),
         "notices": notices,
         "unread_notices": notices_for(user, unread_only=True).count(),
         "modules": _modules(user),
