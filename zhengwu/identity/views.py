@@ -56,6 +56,11 @@ def _account(request: HttpRequest) -> User:
     return request.user
 
 
+def _posted(request: HttpRequest) -> Any:
+    """The POST data of a POST (even an empty one, so its form is bound and says what is missing)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _safe_next(request: HttpRequest, default: str) -> str:
     nxt = request.GET.get("next") or request.POST.get("next") or ""
     if nxt and url_has_allowed_host_and_scheme(
@@ -166,7 +171,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name=_("动态口令"), confirmed=False)
-    form = OtpTokenForm(request.POST or None)
+    form = OtpTokenForm(_posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid() and device.verify_token(form.cleaned_data["token"]):
@@ -195,7 +200,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     user = _account(request)
     if _confirmed_device(user) is None:
         return redirect(f"{reverse('identity:otp_setup')}?{urlencode({'next': _safe_next(request, '')})}")
-    form = OtpTokenForm(request.POST or None)
+    form = OtpTokenForm(_posted(request))
     status = 200
     if request.method == "POST":
         status = 400
@@ -263,7 +268,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 def password_change(request: HttpRequest) -> HttpResponse:
     """修改密码 for any account: old password, the new one checked against the policy; other sessions end."""
     user = _account(request)
-    form = AccountPasswordChangeForm(user, request.POST or None)
+    form = AccountPasswordChangeForm(user, _posted(request))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -286,7 +291,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 def lockouts(request: HttpRequest) -> HttpResponse:
     """锁定账号: the security admin sees locked accounts and lifts a lock (audited)."""
     status = 200
-    form = UnlockForm(request.POST or None)
+    form = UnlockForm(_posted(request))
     if request.method == "POST":
         if form.is_valid():
             username = form.cleaned_data["username"]
@@ -348,7 +353,7 @@ def public_register(request: HttpRequest) -> HttpResponse:
         context, status = _send_code(request, CodePurpose.REGISTER)
         form = RegisterForm(initial=_keep(request, "kind", "name", "contact"))
     else:
-        form = RegisterForm(request.POST or None)
+        form = RegisterForm(_posted(request))
         if request.method == "POST":
             status = 400
             if form.is_valid():
@@ -385,7 +390,7 @@ def public_password_reset(request: HttpRequest) -> HttpResponse:
         context, status = _send_code(request, CodePurpose.RESET_PASSWORD)
         form = PasswordResetForm(initial=_keep(request, "contact"))
     else:
-        form = PasswordResetForm(request.POST or None)
+        form = PasswordResetForm(_posted(request))
         if request.method == "POST":
             status = 400
             if form.is_valid():
@@ -477,7 +482,7 @@ def _secret_page(request: HttpRequest, result: services.ClientWithSecret, *, sta
 
 @system_admin_only
 def oidc_client_create(request: HttpRequest) -> HttpResponse:
-    form = OidcClientForm(request.POST or None)
+    form = OidcClientForm(_posted(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -508,7 +513,7 @@ def oidc_client_update(request: HttpRequest, pk: int) -> HttpResponse:
         "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris.split()),
         "skip_authorization": client.skip_authorization,
     }
-    form = OidcClientForm(request.POST or None, initial=initial)
+    form = OidcClientForm(_posted(request), initial=initial)
     if request.method == "POST":
         if form.is_valid():
             try:
