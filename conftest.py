@@ -11,6 +11,15 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API beside live_server
 
 
+@pytest.fixture(autouse=True)
+def _workdays_calendar_follows_rollback() -> Iterator[None]:
+    """Calendar overrides written in a test roll back with it; the in-memory calendar must forget them."""
+    yield
+    from zhengwu.workdays.calendar import calendar_cache_clear_if_overridden
+
+    calendar_cache_clear_if_overridden()
+
+
 @pytest.fixture
 def cast(db: Any) -> Any:
     from zhengwu.testing.cast import build_cast

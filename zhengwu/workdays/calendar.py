@@ -72,6 +72,7 @@ __all__ = [
     "StoppedPeriod",
     "YearCoverage",
     "calendar_cache_clear",
+    "calendar_cache_clear_if_overridden",
     "calendar_coverage_warning",
     "day_name",
     "deadline_state",
@@ -403,6 +404,14 @@ def calendar_cache_clear() -> None:
     global _snap
     with _lock:
         _snap = None
+
+
+def calendar_cache_clear_if_overridden() -> None:
+    """Forget the in-memory calendar if it holds any override (tests: overrides roll back with the test,
+    and the cache must not keep a day the database no longer has)."""
+    snap = _snap
+    if snap is not None and snap.overrides:
+        calendar_cache_clear()
 
 
 def _current() -> _Snapshot:

@@ -106,3 +106,15 @@ def test_it_records_nothing_for_a_repeated_save(sysadmin: Any) -> None:
     _row, created = calendar_day_save(actor=sysadmin, day=date(2026, 6, 1), is_workday=False, name="停工")
     assert not created
     assert AuditEvent.objects.filter(object_type="workdays.calendarday").count() == 1
+
+
+def test_it_forgets_overrides_the_database_no_longer_has(sysadmin: Any) -> None:
+    from zhengwu.workdays.calendar import calendar_cache_clear_if_overridden
+
+    calendar_day_save(actor=sysadmin, day=date(2026, 6, 1), is_workday=False, name="停工")
+    assert not is_workday(date(2026, 6, 1))
+    # What a rolled-back test leaves behind: the row is gone, the process still remembers it.
+    CalendarDay.objects.all().delete()
+    assert not is_workday(date(2026, 6, 1))
+    calendar_cache_clear_if_overridden()
+    assert is_workday(date(2026, 6, 1))
