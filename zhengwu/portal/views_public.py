@@ -47,7 +47,9 @@ def published(request: HttpRequest, path: str = "") -> HttpResponseBase:
     suffix = Path(clean).suffix
     if suffix in CONTENT_TYPES:
         response["Content-Type"] = CONTENT_TYPES[suffix]
-    response["Cache-Control"] = "public, max-age=60"
+    # Revalidate every time (a cheap 304 through Last-Modified): a withdrawn page must not linger in
+    # readers' caches.
+    response["Cache-Control"] = "no-cache"
     return response
 
 
