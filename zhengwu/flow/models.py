@@ -70,6 +70,13 @@ class ProcessDefinition(models.Model):
         return self.steps.get(bpmn_id) or {"id": bpmn_id, "name": bpmn_id, "kind": "", "props": {}}
 
 
+class DeadlineState(models.TextChoices):
+    NORMAL = "normal", _("正常")
+    WARNING = "warning", _("预警")
+    YELLOW = "yellow", _("黄牌")
+    RED = "red", _("红牌")
+
+
 class InstanceStatus(models.TextChoices):
     RUNNING = "running", _("办理中")
     COMPLETED = "completed", _("已办结")
@@ -115,6 +122,15 @@ class ProcessInstance(models.Model):
     started_at = models.DateTimeField(_("发起时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
     ended_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The case as a whole against its promised and legal limits (see zhengwu.flow.deadlines): warning
+    # before the first due date, yellow past the promised one, red past the legal one.
+    warning_at = models.DateTimeField(_("预警时间"), null=True, blank=True)
+    red_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
+    deadline_state = models.CharField(
+        _("时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NORMAL
+    )
+    # The earliest moment a BPMN timer event of the instance may fire; the periodic job refreshes it then.
+    timer_due_at = models.DateTimeField(_("定时事件时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -122,6 +138,7 @@ class ProcessInstance(models.Model):
             models.Index(fields=["business_type", "business_id"]),
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["status", "started_at"]),
+            models.Index(fields=["status", "timer_due_at"], name="flow_instance_timer_due"),
         ]
         verbose_name = _("流程实例")
         verbose_name_plural = _("流程实例")
@@ -154,13 +171,6 @@ class TaskStatus(models.TextChoices):
     COMPLETED = "completed", _("已办")
     SENT_BACK = "sent_back", _("已退回")
     CANCELLED = "cancelled", _("已关闭")
-
-
-class DeadlineState(models.TextChoices):
-    NORMAL = "normal", _("正常")
-    WARNING = "warning", _("预警")
-    YELLOW = "yellow", _("黄牌")
-    RED = "red", _("红牌")
 
 
 class Task(models.Model):
@@ -247,6 +257,10 @@ class Task(models.Model):
         _("时限状态"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.NORMAL
     )
     clock_stopped = models.BooleanField(_("暂停计时中"), default=False)
+    # 红牌时间: the moment the step is seriously late (red_after past due_at, 3 working days by default).
+    red_at = models.DateTimeField(_("红牌时间"), null=True, blank=True)
+    # When the process's behaviour on breach (on_breach: escalate / auto_advance / deemed …) was applied.
+    breach_handled_at = models.DateTimeField(_("超期处置时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -368,12 +382,26 @@ class ReadItem(models.Model):
         return reverse("flow:read_item", args=[self.pk])
 
 
+class EventAction(models.TextChoices):
+    STARTED = "started", _("发起")
+    CLAIMED = "claimed", _("签收")
+    COMPLETED = "completed", _("办理")
+    SENT_BACK = "sent_back", _("退回")
+    TRANSFERRED = "transferred", _("转办")
+    DELEGATED = "delegated", _("委托办理")
+    URGED = "urged", _("催办")
+    CIRCULATED = "circulated", _("传阅")
+    CLOCK_STOPPED = "clock_stopped", _("暂停计时")
+    CLOCK_RESUMED = "clock_resumed", _("恢复计时")
+    FINISHED = "finished", _("办结")
+
+
 class InstanceEvent(models.Model):
     """The history of an instance as people read it (the tamper-evident copy is in the trail)."""
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="events")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    action = models.CharField(_("动作"), max_length=24)
+    action = models.CharField(_("动作"), max_length=24, choices=EventAction.choices)
     step_name = models.CharField(_("环节"), max_length=128, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -446,9 +474,22 @@ class ClockStop(models.Model):
 
 
 class DeadlineEvent(models.Model):
-    """A change of a task's deadline state (正常 → 预警 → 黄牌 → 红牌), kept for electronic supervision."""
+    """A change of a task's deadline state (正常 → 预警 → 黄牌 → 红牌), kept for electronic supervision.
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="deadline_events")
+    Events of a step carry both the task and its instance; events of the case as a whole carry only the
+    instance.
+    """
+
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="deadline_events"
+    )
+    instance = models.ForeignKey(
+        ProcessInstance,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deadline_events",
+    )
     from_state = models.CharField(max_length=8, choices=DeadlineState.choices)
     to_state = models.CharField(max_length=8, choices=DeadlineState.choices)
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -456,6 +497,12 @@ class DeadlineEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(task__isnull=False) | Q(instance__isnull=False),
+                name="flow_deadlineevent_has_owner",
+            ),
+        ]
         verbose_name = _("时限状态变化")
         verbose_name_plural = _("时限状态变化")
 
