@@ -23,6 +23,8 @@ def _modules(user: Any) -> list[dict[str, str]]:
     if access.is_system_admin(user):
         modules.append({"name": _("接入系统 (OIDC)"), "url": reverse("oauth2_provider:list")})
         modules.append({"name": _("短信邮件发送记录"), "url": reverse("notify:delivery_list")})
+    if access.is_security_admin(user):
+        modules.append({"name": _("锁定账号"), "url": reverse("identity:lockouts")})
     if access.is_system_admin(user) or access.is_audit_admin(user):
         modules.append({"name": _("工作日历"), "url": reverse("workdays:calendar")})
     modules.append({"name": _("期限计算器"), "url": reverse("workdays:explain")})
@@ -31,6 +33,7 @@ def _modules(user: Any) -> list[dict[str, str]]:
     modules.append({"name": _("委托代办"), "url": reverse("flow:delegations")})
     modules.append({"name": _("流程定义"), "url": reverse("flow:definitions")})
     modules.append({"name": _("示例办件"), "url": reverse("flow:sample_cases")})
+    modules.append({"name": _("账号安全"), "url": reverse("identity:account_security")})
     return modules
 
 

@@ -348,3 +348,12 @@ def test_it_shows_recent_sign_ins_on_the_security_page(cast: Any) -> None:
     sign_in(client, "kt_clerk", cast.password)
     page = client.get(SECURITY).content.decode()
     assert "10.62.8.1" in page and "登录" in page
+
+
+@pytest.mark.django_db
+def test_it_offers_account_security_on_the_workbench_and_lockouts_to_the_security_admin(
+    client_for: Any, cast: Any
+) -> None:
+    clerk_page = client_for(cast.township_clerk).get(WORKBENCH).content.decode()
+    assert SECURITY in clerk_page and LOCKOUTS not in clerk_page
+    assert LOCKOUTS in client_for(cast.security_admin).get(WORKBENCH).content.decode()
