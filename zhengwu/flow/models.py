@@ -401,7 +401,7 @@ class InstanceEvent(models.Model):
 
     instance = models.ForeignKey(ProcessInstance, on_delete=models.CASCADE, related_name="events")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
-    action = models.CharField(_("动作"), max_length=24, choices=EventAction.choices)
+    action = models.CharField(_("动作"), max_length=24)  # an EventAction value
     step_name = models.CharField(_("环节"), max_length=128, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -417,6 +417,10 @@ class InstanceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.step_name}"
+
+    @property
+    def action_label(self) -> str:
+        return str(EventAction(self.action).label) if self.action in EventAction.values else self.action
 
 
 class ClockStop(models.Model):

@@ -249,6 +249,17 @@ def colleagues_of(user: Any) -> list[User]:
     )
 
 
+def outcome_label(definition: ProcessDefinition, task: Task) -> str:
+    """The chosen option's label for the task's outcome (同意 / 材料不齐全 …), or 退回."""
+    if task.status == TaskStatus.SENT_BACK:
+        return str(_("退回"))
+    for spec in definition.step(task.step_id).get("fields", []):
+        for value, label in spec.get("options", []):
+            if value == task.outcome:
+                return label
+    return task.outcome
+
+
 def instance_history(instance: ProcessInstance) -> QuerySet[InstanceEvent]:
     return instance.events.select_related("task").order_by("at", "id")
 
@@ -273,5 +284,6 @@ def instance_progress(instance: ProcessInstance, *, workflow: Any = None) -> dic
     done, current = engine.progress(wf)
     holders: dict[str, list[str]] = {}
     for task in instance.tasks.filter(status=TaskStatus.OPEN).select_related("assignee", "unit", "post"):
-        holders.setdefault(task.step_id, []).append(f"{task.unit.display_name} · {task.holder_label}")
+        label = f"{task.unit.display_name} · {task.assignee.name}" if task.assignee_id else task.holder_label
+        holders.setdefault(task.step_id, []).append(label)
     return {"done": done, "current": current, "holders": holders}

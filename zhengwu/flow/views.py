@@ -316,6 +316,8 @@ def task_deadline(request: HttpRequest, task_id: int) -> HttpResponse:
 def _instance_context(request: HttpRequest, instance: Any) -> dict[str, Any]:
     progress = selectors.instance_progress(instance)
     tasks = list(selectors.instance_tasks(instance))
+    for t in tasks:
+        t.outcome_label = selectors.outcome_label(instance.definition, t)
     user = request.user
     return {
         "instance": instance,

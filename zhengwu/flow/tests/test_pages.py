@@ -144,7 +144,7 @@ def test_it_sends_back_transfers_and_circulates_from_the_task_page(
     page = client_for(people.starter).get(instance.get_absolute_url()).content.decode()
     assert "马镇长" in page and "已阅" in page  # the read receipt
     history = page.split('data-testid="history"')[1]
-    assert "sent_back" in history and "材料不全" in history
+    assert 'data-action="sent_back"' in history and "退回 材料不全" not in history and "材料不全" in history
 
 
 def test_it_urges_from_the_case_page(processes: Any, people: Any, client_for: Any) -> None:
