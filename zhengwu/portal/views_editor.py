@@ -383,12 +383,15 @@ def words(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已加入词库"))
             return redirect("portal:cms_words")
+    return _words_page(request, form, status=400 if request.method == "POST" else 200)
+
+
+def _words_page(request: HttpRequest, form: WordForm, *, status: int) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:64]
     qs = SensitiveWord.objects.all()
     if query:
         qs = qs.filter(word__icontains=query)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    status = 400 if request.method == "POST" else 200
     return render(
         request,
         "portal/editor/words.html",
@@ -418,7 +421,7 @@ def word_update(request: HttpRequest, word_id: int) -> HttpResponse:
     except ValidationError as exc:
         for m in _messages_of(exc):
             messages.error(request, m)
-        return redirect("portal:cms_words")
+        return _words_page(request, WordForm(), status=400)
     messages.success(request, _("已更新"))
     return redirect("portal:cms_words")
 
