@@ -57,9 +57,11 @@ STEP_PROPS = {
     "warning_before",  # how long before due the warning comes, e.g. 1wd
     "clock_stop",  # while this step is open the process clock stops (supplement, hearing …)
     "opinion",  # "required": the opinion text may not be empty
+    "red_after",  # how long past due the red card comes, e.g. 3wd (the default)
+    "on_breach",  # when the step is overdue: escalate:<role> | auto_advance | deemed_approve | deemed_reject
 }
-PROCESS_PROPS = {"legal_limit", "promised_limit", "warning_before"}
-LIMIT_PROPS = {"limit", "legal_limit", "promised_limit", "warning_before"}
+PROCESS_PROPS = {"legal_limit", "promised_limit", "warning_before", "red_after", "on_breach"}
+LIMIT_PROPS = {"limit", "legal_limit", "promised_limit", "warning_before", "red_after"}
 FIELD_TYPES = {"text", "char", "choice", "date", "number", "bool"}
 RESERVED_FIELDS = {"opinion", "units", "starter", "business"}
 
@@ -119,6 +121,63 @@ def _check_limit(text: str, where: str) -> None:
 
     try:
         Limit.parse(text)
+    except ValueError as exc:
+        raise DefinitionError(_("%(where)s：%(err)s") % {"where": where, "err": exc}) from None
+
+
+BREACH_KINDS = {"escalate", "auto_advance", "deemed_approve", "deemed_reject"}
+APPROVE_VALUES = ("approve", "approved", "agree", "yes", "pass", "同意", "准予")
+REJECT_VALUES = ("reject", "rejected", "disagree", "no", "deny", "不同意", "不予")
+
+
+def parse_on_breach(text: str) -> tuple[str, str]:
+    """``on_breach`` → (kind, argument): ``escalate:leader`` → ("escalate", "leader");
+    ``deemed_approve`` → ("deemed_approve", ""); ``deemed_reject:no`` → ("deemed_reject", "no")."""
+    from zhengwu.core.models import UnitRoleKind
+
+    kind, _sep, arg = (text or "").strip().partition(":")
+    kind, arg = kind.strip(), arg.strip()
+    if kind not in BREACH_KINDS:
+        raise ValueError(
+            _("超期处置“%(v)s”无效（可用：escalate:角色、auto_advance、deemed_approve、deemed_reject）")
+            % {"v": text}
+        )
+    if kind == "escalate" and arg not in UnitRoleKind.values:
+        raise ValueError(_("超期升级的角色“%(r)s”无效") % {"r": arg})
+    if kind == "auto_advance" and arg:
+        raise ValueError(_("auto_advance 不带参数"))
+    return kind, arg
+
+
+def deemed_choice(fields: list[dict[str, Any]], kind: str, arg: str = "") -> tuple[str, str] | None:
+    """For 逾期视为同意/不同意: the step's first choice field and the option meaning approve / reject.
+
+    ``None`` when the step has no choice field (the step is then completed with its outcome only).
+    Raises ValueError when no option can be told to mean approve (reject): name it, ``deemed_approve:yes``.
+    """
+    choice = next((f for f in fields if f["type"] == "choice"), None)
+    if choice is None:
+        return None
+    values = [o[0] for o in choice["options"]]
+    if arg:
+        if arg not in values:
+            raise ValueError(_("选项“%(v)s”不在“%(f)s”的取值中") % {"v": arg, "f": choice["label"]})
+        return choice["id"], arg
+    wanted = APPROVE_VALUES if kind == "deemed_approve" else REJECT_VALUES
+    for value in wanted:
+        if value in values:
+            return choice["id"], value
+    raise ValueError(
+        _("无法确定“%(f)s”中哪个选项表示%(what)s，请写成 %(kind)s:选项值")
+        % {"f": choice["label"], "what": _("同意") if kind == "deemed_approve" else _("不同意"), "kind": kind}
+    )
+
+
+def _check_on_breach(text: str, fields: list[dict[str, Any]], where: str) -> None:
+    try:
+        kind, arg = parse_on_breach(text)
+        if kind in {"deemed_approve", "deemed_reject"}:
+            deemed_choice(fields, kind, arg)
     except ValueError as exc:
         raise DefinitionError(_("%(where)s：%(err)s") % {"where": where, "err": exc}) from None
 
@@ -210,6 +269,8 @@ def _steps(process: etree._Element) -> dict[str, dict[str, Any]]:
                 raise DefinitionError(_("%(where)s：未知的扩展属性“%(p)s”") % {"where": where, "p": key})
             elif key in LIMIT_PROPS and value:
                 _check_limit(value, where)
+        if props.get("on_breach"):
+            _check_on_breach(props["on_breach"], fields, where)
         if props.get("assignee_role") and props["assignee_role"] not in UnitRoleKind.values:
             raise DefinitionError(
                 _("%(where)s：未知的角色“%(r)s”") % {"where": where, "r": props["assignee_role"]}
@@ -273,8 +334,15 @@ def definition_parse(bpmn_xml: str, dmn_files: dict[str, str] | None = None) -> 
             continue
         if prop not in PROCESS_PROPS:
             raise DefinitionError(_("流程：未知的扩展属性“%(p)s”") % {"p": prop})
-        _check_limit(value, _("流程"))
+        if prop in LIMIT_PROPS:
+            _check_limit(value, _("流程"))
     steps = _steps(process)
+    if properties.get("on_breach"):
+        # The process-wide rule applies to every user task without its own: each must be able to take it.
+        for step in steps.values():
+            if step["kind"] == "userTask" and not step["props"].get("on_breach"):
+                where = _("流程（环节“%(name)s”）") % {"name": step["name"]}
+                _check_on_breach(properties["on_breach"], step["fields"], where)
 
     parser = _new_parser()
     try:
@@ -529,3 +597,39 @@ def run_engine(workflow: BpmnWorkflow) -> None:
         if isinstance(inner, FlowError):
             raise inner from None
         raise FlowError(_("流程执行出错：%(err)s") % {"err": exc}) from exc
+
+
+def timer_next_at(workflow: BpmnWorkflow, *, now: Any = None) -> Any:
+    """The earliest moment one of the workflow's waiting BPMN timer events can fire, or None.
+
+    SpiffWorkflow fires timers only when waiting tasks are refreshed; the periodic job refreshes an
+    instance at this moment. A timer whose moment is not known yet (not evaluated) counts as due now.
+    """
+    from datetime import UTC, datetime
+
+    from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+    now = now or datetime.now(UTC)
+    moments = []
+    for task in list(workflow.event_manager.tasks.values()):
+        definition = task.task_spec.event_definition
+        if isinstance(definition, MultipleEventDefinition):
+            timers = [d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)]
+            if timers:
+                moments.append(now)
+            continue
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        value = task._get_internal_data("event_value")
+        try:
+            if isinstance(value, dict):
+                moments.append(datetime.fromisoformat(value["next"]))
+            elif isinstance(value, str):
+                moment = TimerEventDefinition.parse_time_or_duration(value)
+                moments.append(moment if isinstance(moment, datetime) else now)
+            else:
+                moments.append(now)
+        except Exception:  # an expression we cannot read: look again at the next run
+            moments.append(now)
+    return min(moments) if moments else None

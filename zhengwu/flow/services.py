@@ -295,11 +295,24 @@ def _task_create(instance: ProcessInstance, spiff_task: Any, now: dt.datetime) -
     if row.limit or row.legal_limit or row.promised_limit or stops:
         warning = props.get("warning_before") or definition.properties.get("warning_before", "")
         timing.task_apply_timing(
-            row, warning_before=warning, stops=timing.periods(stops, not_before=row.started_at), now=now
+            row,
+            warning_before=warning,
+            stops=timing.periods(stops, not_before=row.started_at),
+            now=now,
+            red_after=props.get("red_after") or definition.properties.get("red_after", ""),
         )
         if stops:
             row.clock_stopped = True
-        row.save(update_fields=["due_at", "legal_due_at", "promised_due_at", "warning_at", "clock_stopped"])
+        row.save(
+            update_fields=[
+                "due_at",
+                "legal_due_at",
+                "promised_due_at",
+                "warning_at",
+                "red_at",
+                "clock_stopped",
+            ]
+        )
     return row
 
 
@@ -384,7 +397,12 @@ def _advance(
         fields += ["status", "ended_at"]
     if stops_changed:
         _instance_recompute(instance, now=now)
-        fields += ["legal_due_at", "promised_due_at"]
+        fields += ["legal_due_at", "promised_due_at", "warning_at", "red_at"]
+    # BPMN timers fire only when refreshed: zhengwu.flow.deadlines refreshes the instance at this moment.
+    instance.timer_due_at = (
+        engine.timer_next_at(workflow, now=now) if instance.status == InstanceStatus.RUNNING else None
+    )
+    fields.append("timer_due_at")
     instance.state = engine.workflow_dump(workflow)
     instance.serializer_version = engine.CURRENT_VERSION
     instance.revision += 1
@@ -438,9 +456,12 @@ def _task_recompute(
         warning_before=step["props"].get("warning_before") or warning_default,
         stops=timing.periods(sorted(stops, key=lambda s: s.started_at), not_before=row.started_at),
         now=now,
+        red_after=step["props"].get("red_after") or instance.definition.properties.get("red_after", ""),
     )
     row.clock_stopped = any(s.ended_at is None for s in stops)
-    row.save(update_fields=["due_at", "legal_due_at", "promised_due_at", "warning_at", "clock_stopped"])
+    row.save(
+        update_fields=["due_at", "legal_due_at", "promised_due_at", "warning_at", "red_at", "clock_stopped"]
+    )
 
 
 @transaction.atomic
@@ -949,7 +970,7 @@ def clock_stop_start(
         started_by=actor,
     )
     _instance_recompute(locked_instance, now=now)
-    locked_instance.save(update_fields=["legal_due_at", "promised_due_at"])
+    locked_instance.save(update_fields=["legal_due_at", "promised_due_at", "warning_at", "red_at"])
     _tasks_recompute(locked_instance, now=now)
     _event(
         locked_instance, "clock_stopped", actor, task=task, note=f"{stop.get_reason_display()} {note}".strip()
@@ -998,7 +1019,7 @@ def clock_stop_end(*, actor: Any, stop: ClockStop) -> ClockStop:
     )
     stop.save(update_fields=["ended_at", "ended_by", "stopped_working_days"])
     _instance_recompute(instance, now=now)
-    instance.save(update_fields=["legal_due_at", "promised_due_at"])
+    instance.save(update_fields=["legal_due_at", "promised_due_at", "warning_at", "red_at"])
     _tasks_recompute(instance, now=now)
     _event(
         instance,
