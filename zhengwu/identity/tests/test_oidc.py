@@ -496,3 +496,30 @@ def test_it_signs_a_staff_member_into_another_system_end_to_end(
         timeout=10,
     )
     assert replay.status_code == 400
+
+
+@pytest.mark.django_db
+def test_it_keeps_tokens_hashed_and_catches_a_replayed_refresh_token(client_for: Any, cast: Any) -> None:
+    app, secret = register_client(client_for(cast.system_admin))
+    verifier, challenge = pkce_pair()
+    tokens = exchange(
+        app, secret, consent_and_get_code(client_for(cast.township_clerk), app, challenge, "openid"), verifier
+    )
+    stored = AccessToken.objects.get()
+    assert tokens["access_token"] not in (stored.token, str(stored.token_checksum))
+    basic = base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+
+    def refresh(token: str) -> Any:
+        return Client().post(
+            reverse("oauth2_provider:token"),
+            {"grant_type": "refresh_token", "refresh_token": token},
+            HTTP_AUTHORIZATION=f"Basic {basic}",
+        )
+
+    first = refresh(tokens["refresh_token"])
+    assert first.status_code == 200
+    renewed = json.loads(first.content)
+    assert userinfo(renewed["access_token"]).status_code == 200
+    # The old refresh token used again: refused, and the whole token family is revoked.
+    assert refresh(tokens["refresh_token"]).status_code == 400
+    assert userinfo(renewed["access_token"]).status_code == 401

@@ -335,3 +335,33 @@ def test_it_keeps_the_my_account_page_for_public_accounts(client_for: Any, cast:
 def test_it_links_registration_from_the_portal_and_the_public_sign_in(client: Client) -> None:
     assert REGISTER in client.get("/").content.decode()
     assert REGISTER in client.get(PUBLIC_LOGIN).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_signs_an_idle_public_session_out_to_the_public_sign_in(
+    client_for: Any, cast: Any, settings: Any
+) -> None:
+    import time
+
+    client = client_for(cast.citizen)
+    url = reverse("identity:public_account")
+    assert client.get(url).status_code == 200
+    session = client.session
+    session["zw_last_seen"] = int(time.time()) - settings.IDLE_TIMEOUT_SECONDS - 1
+    session.save()
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(PUBLIC_LOGIN)
+    assert "您已长时间未操作" in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.django_db
+def test_it_changes_a_public_password_and_returns_to_my_account(client_for: Any, cast: Any) -> None:
+    client = client_for(cast.enterprise)
+    new_password = "Jingchuan-Co#2026"
+    response = client.post(
+        reverse("identity:password_change"),
+        {"old_password": cast.password, "new_password1": new_password, "new_password2": new_password},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("identity:public_account")
+    login = Client().post(PUBLIC_LOGIN, {"username": "company@example.com", "password": new_password})
+    assert login.status_code == 302
