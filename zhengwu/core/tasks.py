@@ -6,13 +6,18 @@ Loaded by `manage.py run_huey` (it imports every app's `tasks` module). Each job
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task
 
 from zhengwu.core.audit import VerifyResult, audit_purge, audit_record, audit_verify
 from zhengwu.core.models import AccountKind, PlatformRole, User
@@ -85,13 +90,27 @@ def audit_purge_job() -> int:
     return removed
 
 
-@db_periodic_task(crontab(hour="2", minute="15"))
+def local_crontab(**fields: str) -> Callable[[dt.datetime], bool]:
+    """A crontab read in the platform's time zone (Asia/Shanghai), whether Huey's clock is UTC or local:
+    "02:15" means a quarter past two at night in the government's offices, not in Greenwich."""
+    match = crontab(**fields)
+
+    def validate(timestamp: dt.datetime) -> bool:
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=dt.UTC if HUEY.utc else timezone.get_current_timezone())
+        local = timestamp.astimezone(ZoneInfo(settings.TIME_ZONE)).replace(tzinfo=None)
+        return bool(match(local))
+
+    return validate
+
+
+@db_periodic_task(local_crontab(hour="2", minute="15"))
 def audit_verify_daily() -> bool:
     """每日 02:15 校验留痕链条."""
     return audit_verify_job().ok
 
 
-@db_periodic_task(crontab(hour="3", minute="30"))
+@db_periodic_task(local_crontab(hour="3", minute="30"))
 def audit_purge_daily() -> int:
     """每日 03:30 清除超过保存期限的留痕记录. Runs after the verification, so a break is reported
     before any purge could move the anchor past it."""

@@ -18,8 +18,10 @@ def _modules(user: Any) -> list[dict[str, str]]:
     for unit_id in sorted(access.user_unit_ids(user)):
         modules.append({"name": _("本单位"), "url": reverse("core:unit_detail", args=[unit_id])})
         break
-    if access.is_audit_admin(user) or access.units_with_role(user, "supervisor"):
+    if access.can_view_audit(user):
         modules.append({"name": _("留痕审计"), "url": reverse("core:audit_list")})
+    if access.is_system_admin(user) or access.is_security_admin(user):
+        modules.append({"name": _("平台管理"), "url": reverse("core:platform_home")})
     if access.is_system_admin(user):
         modules.append({"name": _("接入系统 (OIDC)"), "url": reverse("oauth2_provider:list")})
         modules.append({"name": _("短信邮件发送记录"), "url": reverse("notify:delivery_list")})
