@@ -926,3 +926,17 @@ def sensitive_word_remove(*, actor: Any, word: SensitiveWord) -> None:
 
 def is_staff_editor(user: Any) -> bool:
     return core_access.is_staff_user(user) and bool(access.sites_for(user))
+
+
+def search_rebuild() -> int:
+    """Rebuild the full-text index from every live version (after an upgrade of the tokeniser)."""
+    count = 0
+    with transaction.atomic():
+        SearchEntry.objects.all().delete()
+        search.index_clear()
+        items = Item.objects.exclude(live_version=None).select_related("live_version", "site")
+        for item in items.iterator(chunk_size=500):
+            assert item.live_version is not None
+            _reindex(item, item.live_version, item.published_at or timezone.now())
+            count += 1
+    return count

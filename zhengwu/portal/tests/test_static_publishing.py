@@ -245,3 +245,24 @@ def test_it_rebuilds_a_whole_site_from_the_database(
     assert f"site/wlj/art/{items[0].pk}.html" in report.written
     assert "工作动态第3号" in (publish_root / "site" / "wlj" / "gzdt" / "index.html").read_text()
     assert "平凉市文化和旅游局" in (publish_root / "site" / "index.html").read_text()
+
+
+def test_the_publish_command_rebuilds_pages_and_the_search_index(
+    cluster: Cluster, publish_root: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    c = cluster
+    items = _publish_many(c, 2, django_capture_on_commit_callbacks)
+    for path in (publish_root / "site").rglob("*.html"):
+        path.unlink()
+    out = io.StringIO()
+    call_command("portal_publish", "--site", "wlj", "--reindex", stdout=out)
+    assert "2 item(s)" in out.getvalue()
+    assert (publish_root / "site" / "wlj" / "art" / f"{items[1].pk}.html").exists()
+    assert search("工作动态第2号").total == 1
+    with pytest.raises(CommandError, match="nosuch"):
+        call_command("portal_publish", "--site", "nosuch", stdout=out)
