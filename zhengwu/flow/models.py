@@ -498,9 +498,17 @@ class DeadlineEvent(models.Model):
     to_state = models.CharField(max_length=8, choices=DeadlineState.choices)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     note = models.CharField(max_length=500, blank=True)
+    # The people concerned were told (in the sweep's notification step); empty: still to tell. The change
+    # and this mark are written in separate transactions, so a crash in between only delays the notice.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["id"], condition=Q(notified_at__isnull=True), name="flow_deadlineevent_unnotified"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(task__isnull=False) | Q(instance__isnull=False),
