@@ -394,6 +394,13 @@ class EventAction(models.TextChoices):
     CLOCK_STOPPED = "clock_stopped", _("暂停计时")
     CLOCK_RESUMED = "clock_resumed", _("恢复计时")
     FINISHED = "finished", _("办结")
+    # Written by the deadline watch (zhengwu.flow.deadlines), never by a person.
+    ESCALATED = "escalated", _("逾期升级")
+    AUTO_ADVANCED = "auto_advanced", _("逾期自动流转")
+    DEEMED_APPROVED = "deemed_approved", _("逾期视为同意")
+    DEEMED_REJECTED = "deemed_rejected", _("逾期视为不同意")
+    BREACH_FAILED = "breach_failed", _("超期处置未执行")
+    TIMER_FIRED = "timer_fired", _("定时事件")
 
 
 class InstanceEvent(models.Model):
