@@ -365,3 +365,24 @@ def test_it_changes_a_public_password_and_returns_to_my_account(client_for: Any,
     assert response.status_code == 302 and response["Location"] == reverse("identity:public_account")
     login = Client().post(PUBLIC_LOGIN, {"username": "company@example.com", "password": new_password})
     assert login.status_code == 302
+
+
+class BrokenGateway:
+    """An SMS gateway that is down."""
+
+    def send(self, message: Any) -> str:
+        from zhengwu.notify.gateways import SmsError
+
+        raise SmsError("gateway unreachable")
+
+
+@pytest.mark.django_db
+def test_it_records_a_send_the_gateway_failed_and_says_so(client: Client, settings: Any) -> None:
+    settings.SMS_BACKEND = f"{__name__}.BrokenGateway"
+    response = send_code(client, REGISTER, "13800138020")
+    assert response.status_code == 503
+    assert "验证码发送失败，请稍后再试" in response.content.decode()
+    send = CodeSend.objects.get()
+    assert send.result == SendResult.FAILED and send.target_masked == "138****8020"
+    # The code that never arrived cannot be used.
+    assert VerificationCode.objects.get().used_at is not None
