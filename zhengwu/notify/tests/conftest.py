@@ -101,6 +101,9 @@ class Workers:
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("ZHENGWU_TESTING", None)
+        if django_settings.REDIS_URL:
+            # This process may use a Redis database of its own (parallel test runs); the worker must too.
+            self.env["REDIS_URL"] = django_settings.REDIS_URL
 
     @property
     def uses_redis(self) -> bool:
