@@ -355,6 +355,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("ZHENGWU_NOTIFY_MAX_ATTEMPTS", 6)
 NOTIFY_RETRY_BASE_SECONDS = env_int("ZHENGWU_NOTIFY_RETRY_SECONDS", 30)
 NOTIFY_REQUEUE_AFTER_SECONDS = env_int("ZHENGWU_NOTIFY_REQUEUE_SECONDS", 900)
 
+# The deadline watch (zhengwu.flow.tasks): when the sweep runs, as the minute field of a crontab ("*" every
+# minute, "*/5" every five minutes).
+FLOW_DEADLINE_SWEEP_MINUTES = env_str("ZHENGWU_DEADLINE_SWEEP_MINUTES", "*")
+
 # Verification codes for public accounts: one per minute per address, ten per day, twenty per hour per IP;
 # a code lives ten minutes and dies after five wrong tries.
 VERIFICATION_CODE_TTL_SECONDS = 600

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhengwu.flow import views
+from zhengwu.flow import deadline_views, views
 
 app_name = "flow"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/urge/", views.task_urge, name="task_urge"),
     path("tasks/<int:task_id>/clock-stop/", views.task_clock_stop, name="task_clock_stop"),
     path("tasks/<int:task_id>/deadline/", views.task_deadline, name="task_deadline"),
+    path("deadlines/", deadline_views.carded_list, name="deadlines"),
     path("clock-stops/<int:stop_id>/end/", views.clock_stop_end, name="clock_stop_end"),
     path("instances/", views.instance_list, name="instances"),
     path("instances/<int:instance_id>/", views.instance_detail, name="instance_detail"),

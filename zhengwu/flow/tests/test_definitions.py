@@ -30,10 +30,10 @@ def test_it_loads_the_repository_once_and_then_reports_unchanged(db: Any) -> Non
     out = StringIO()
     call_command("load_processes", stdout=out)
     assert "sample_parallel_approval v1  新版本" in out.getvalue()
-    assert ProcessDefinition.objects.count() == 4
+    assert ProcessDefinition.objects.count() == 5
     out = StringIO()
     call_command("load_processes", stdout=out)
-    assert out.getvalue().count("未变") == 4 and ProcessDefinition.objects.count() == 4
+    assert out.getvalue().count("未变") == 5 and ProcessDefinition.objects.count() == 5
     sample = ProcessDefinition.objects.get(key="sample_parallel_approval")
     assert sample.name == "并联审批示例" and list(sample.dmn_files) == ["sample_materials.dmn"]
     assert sample.properties == {"legal_limit": "20wd", "promised_limit": "10wd", "warning_before": "1wd"}
