@@ -105,6 +105,10 @@ class _LoginView(auth_views.LoginView):
         context["signed_out_idle"] = self.request.session.pop(IDLE_FLAG, False)
         return context
 
+    def get_default_redirect_url(self) -> str:
+        # After sign-in, or when someone already signed in opens a sign-in page: their own home.
+        return _home_for(self.request.user)
+
     def form_invalid(self, form: Any) -> HttpResponse:
         response = super().form_invalid(form)
         response.status_code = 400
@@ -123,9 +127,6 @@ class PublicLoginView(_LoginView):
 
     template_name = "identity/public_login.html"
     authentication_form = PublicLoginForm
-
-    def get_default_redirect_url(self) -> str:
-        return reverse("identity:public_account")
 
 
 @require_POST

@@ -386,3 +386,13 @@ def test_it_records_a_send_the_gateway_failed_and_says_so(client: Client, settin
     assert send.result == SendResult.FAILED and send.target_masked == "138****8020"
     # The code that never arrived cannot be used.
     assert VerificationCode.objects.get().used_at is not None
+
+
+@pytest.mark.django_db
+def test_it_sends_a_signed_in_account_from_either_sign_in_page_to_its_own_home(
+    client_for: Any, cast: Any
+) -> None:
+    citizen, clerk = client_for(cast.citizen), client_for(cast.township_clerk)
+    for url in (STAFF_LOGIN, PUBLIC_LOGIN):
+        assert citizen.get(url)["Location"] == reverse("identity:public_account")
+        assert clerk.get(url)["Location"] == reverse("workbench:home")
