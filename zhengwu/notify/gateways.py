@@ -30,6 +30,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from zhengwu.lib.masking import mask_phone
+
 # The text each template renders to (the provider holds the same templates under its own codes).
 SMS_TEMPLATES: dict[str, str] = {
     "verify_code": "您的验证码为{code}，{minutes}分钟内有效。如非本人操作请忽略。",
@@ -78,7 +80,8 @@ class ConsoleSmsBackend(BaseSmsBackend):
     """Prints the message (embedded default). Nothing is delivered, so there is nothing to de-duplicate."""
 
     def send(self, message: SmsMessage) -> str:
-        print(f"[SMS → {message.phone}] {message.render()}", flush=True)
+        # The number is masked: this output ends up in service logs (脱敏).
+        print(f"[SMS → {mask_phone(message.phone)}] {message.render()}", flush=True)
         return f"console-{(message.idempotency_key or uuid.uuid4().hex)[:16]}"
 
 

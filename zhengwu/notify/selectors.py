@@ -27,7 +27,7 @@ def deliveries_list(
     until: dt.date | None = None,
 ) -> QuerySet[Delivery]:
     """The delivery record for platform admins, newest first, filtered (addresses stay encrypted here)."""
-    qs = Delivery.objects.select_related("recipient").order_by("-created_at", "-id")
+    qs = Delivery.objects.order_by("-created_at", "-id")
     if channel:
         qs = qs.filter(channel=channel)
     if status:

@@ -17,14 +17,19 @@ from zhengwu.notify import services
 logger = logging.getLogger(__name__)
 
 
+# The tasks return nothing: Huey would otherwise keep every return value in its result store (the queue
+# database), one row per message sent, for ever. The outcome is on the delivery row.
 @db_task()
-def delivery_send_task(delivery_id: int) -> str:
-    return services.delivery_process(delivery_id)
+def delivery_send_task(delivery_id: int) -> None:
+    outcome = services.delivery_process(delivery_id)
+    logger.debug("delivery %s: %s", delivery_id, outcome)
 
 
 @db_periodic_task(crontab(minute="*"))
-def deliveries_recover_task() -> int:
-    return services.deliveries_recover()
+def deliveries_recover_task() -> None:
+    queued = services.deliveries_recover()
+    if queued:
+        logger.info("notify: re-queued %d deliveries", queued)
 
 
 @HUEY.on_startup()
