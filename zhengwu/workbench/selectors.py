@@ -29,6 +29,10 @@ def _modules(user: Any) -> list[dict[str, str]]:
         modules.append({"name": _("锁定账号"), "url": reverse("identity:lockouts")})
     if access.is_system_admin(user) or access.is_audit_admin(user):
         modules.append({"name": _("工作日历"), "url": reverse("workdays:calendar")})
+    from zhengwu.portal.access import sites_for
+
+    if sites_for(user):  # editors, reviewers and leaders of a unit that runs a site (网站内容管理)
+        modules.append({"name": _("网站内容管理"), "url": reverse("portal:cms_home")})
     modules.append({"name": _("期限计算器"), "url": reverse("workdays:explain")})
     modules.append({"name": _("待办已办"), "url": reverse("flow:tasks")})
     modules.append({"name": _("办件流程"), "url": reverse("flow:instances")})

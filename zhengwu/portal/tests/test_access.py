@@ -72,3 +72,11 @@ def test_it_lets_only_the_main_sites_reviewer_accept_a_push(
     main = client_for(c.main_reviewer)
     assert main.get(f"/cms/items/{item.pk}/").status_code == 200
     assert main.get(f"/cms/items/{item.pk}/edit/").status_code == 404
+
+
+def test_it_offers_the_site_desk_on_the_workbench_of_site_staff_only(
+    cluster: Cluster, client_for: Any
+) -> None:
+    c = cluster
+    assert "网站内容管理" in client_for(c.dept_editor).get("/workbench/").content.decode()
+    assert "网站内容管理" not in client_for(c.cast.township_clerk).get("/workbench/").content.decode()
