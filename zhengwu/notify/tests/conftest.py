@@ -124,10 +124,16 @@ class Workers:
         with _real_queue(storage) as huey:
             yield huey
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, *, cli: bool = False) -> subprocess.Popen[bytes]:
+        """One worker process: `manage.py run_huey`, or the operators' `zhengwu worker` with cli=True."""
         log = (self.tmp_path / f"worker-{len(self.procs) + 1}.log").open("wb")
+        command = (
+            [sys.executable, "-m", "zhengwu.cli", "worker", "--workers", "2"]
+            if cli
+            else [sys.executable, "manage.py", "run_huey", "-w", "2", "-k", "thread", "-m", "0.5"]
+        )
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", "run_huey", "-w", "2", "-k", "thread", "-m", "0.5"],
+            command,
             cwd=django_settings.BASE_DIR,
             env=self.env,
             stdout=log,

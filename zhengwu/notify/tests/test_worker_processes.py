@@ -131,7 +131,7 @@ def test_it_shares_a_batch_between_two_worker_processes_and_sends_each_once(work
     assert isinstance(HUEY, RedisHuey if settings.REDIS_URL else SqliteHuey)
     people = _people(120, "pair")
     workers.env["ZHENGWU_TEST_SMS_DELAY"] = "0.03,0.03"
-    first, second = workers.start(), workers.start()
+    first, second = workers.start(), workers.start(cli=True)  # as an operator starts one: `zhengwu worker`
     with workers.queue(), transaction.atomic():
         notification_send(
             recipients=people, title="值班提醒：今晚请按时到岗", channels=("sms",), key="duty-0415"
