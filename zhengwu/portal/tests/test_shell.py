@@ -81,3 +81,12 @@ def test_it_serves_the_page_script_and_styles(client: Client) -> None:
         response = client.get(path)
         assert response.status_code == 200
         assert b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_it_explains_an_expired_form_in_chinese() -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "页面已过期" in page and "刷新后重新提交" in page
+    assert "django_language" not in response.cookies
