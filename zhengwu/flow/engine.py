@@ -157,6 +157,8 @@ def deemed_choice(fields: list[dict[str, Any]], kind: str, arg: str = "") -> tup
     """
     choice = next((f for f in fields if f["type"] == "choice"), None)
     if choice is None:
+        if arg:
+            raise ValueError(_("环节没有可选的表单字段，不能指定“%(v)s”") % {"v": arg})
         return None
     values = [o[0] for o in choice["options"]]
     if arg:
