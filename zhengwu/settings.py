@@ -407,5 +407,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "huey": {"level": "WARNING" if TESTING else "INFO"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        # SpiffWorkflow logs every task state change at INFO: several lines per process step.
+        "spiff": {"level": "WARNING"},
+    },
 }

@@ -14,6 +14,7 @@ transactions. Three things are worth knowing:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import threading
@@ -519,16 +520,26 @@ def workflow_new(definition: Any, data: dict[str, Any]) -> BpmnWorkflow:
     return workflow
 
 
+def workflow_state(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The state as SpiffWorkflow serialises it (its dict form, with ``serializer_version``), for a JSON column."""
+    dct = SERIALIZER.to_dict(workflow)
+    dct[BpmnWorkflowSerializer.VERSION_KEY] = SERIALIZER.VERSION
+    return dct
+
+
 def workflow_dump(workflow: BpmnWorkflow) -> str:
-    """The state as SpiffWorkflow serialises it (JSON text carrying its serializer_version)."""
+    """The same state as JSON text (what ``BpmnWorkflowSerializer.serialize_json`` writes)."""
     return SERIALIZER.serialize_json(workflow)
 
 
-def workflow_load(definition: Any, state: str, version: str) -> BpmnWorkflow:
+def workflow_load(definition: Any, state: dict[str, Any] | str, version: str) -> BpmnWorkflow:
     """Restore a workflow; an older serialisation is migrated and restored with its own stored spec."""
-    dct = json.loads(state)
+    # Restoring pops keys from the top-level dict only (a shallow copy keeps the caller's intact);
+    # migrations rewrite nested parts, so they work on a deep copy.
+    dct = json.loads(state) if isinstance(state, str) else dict(state)
     stored = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, version) or version
     if stored != CURRENT_VERSION:
+        dct = copy.deepcopy(dct)
         state_migrate(dct, stored)
         workflow = SERIALIZER.from_dict(dct)
     else:

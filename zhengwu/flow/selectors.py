@@ -6,6 +6,7 @@ task that does not exist and for one that is not the user's — so guessing ids 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -17,6 +18,7 @@ from zhengwu.core.models import PostAssignment, UnitRole, User
 from zhengwu.flow.models import (
     AssignKind,
     ClockStop,
+    EventAction,
     InstanceEvent,
     ProcessDefinition,
     ProcessInstance,
@@ -260,8 +262,40 @@ def outcome_label(definition: ProcessDefinition, task: Task) -> str:
     return task.outcome
 
 
-def instance_history(instance: ProcessInstance) -> QuerySet[InstanceEvent]:
-    return instance.events.select_related("task").order_by("at", "id")
+@dataclass
+class HistoryEntry:
+    at: Any
+    actor_label: str
+    step_name: str
+    action: str
+    action_label: str
+    note: str
+    task_id: int | None
+
+
+def instance_history(instance: ProcessInstance) -> list[HistoryEntry]:
+    """What happened, in order: the recorded events, and each step's completion read from its to-do row
+    (a completion writes no separate event row; the row holds who, when and the opinion)."""
+    entries = [
+        HistoryEntry(e.at, e.actor_label, e.step_name, e.action, e.action_label, e.note, e.task_id)
+        for e in InstanceEvent.objects.filter(instance=instance).order_by("at", "id")
+    ]
+    done = Task.objects.filter(instance=instance, status=TaskStatus.COMPLETED).select_related("completed_by")
+    label = str(EventAction.COMPLETED.label)
+    entries += [
+        HistoryEntry(
+            t.completed_at,
+            str(t.completed_by) if t.completed_by_id else "",
+            t.name,
+            EventAction.COMPLETED,
+            label,
+            t.opinion,
+            t.pk,
+        )
+        for t in done
+    ]
+    entries.sort(key=lambda e: e.at)
+    return entries
 
 
 def instance_tasks(instance: ProcessInstance) -> QuerySet[Task]:

@@ -15,7 +15,9 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,7 +219,19 @@ def _resolve_unit(instance: ProcessInstance, step: dict[str, Any], data: dict[st
     return unit_id
 
 
-def _task_create(instance: ProcessInstance, spiff_task: Any, now: dt.datetime) -> Task:
+def _task_create(
+    instance: ProcessInstance,
+    spiff_task: Any,
+    now: dt.datetime,
+    *,
+    case_stops: list[ClockStop],
+    returned: frozenset[Any] = frozenset(),
+) -> Task:
+    """The to-do row for a ready user task: where it lands, for whom, and the time it is held to.
+
+    ``case_stops`` are the instance's open clock stops (read once per engine step); ``returned`` the Spiff
+    task ids a 退回 has just reopened (those go back to whoever completed them).
+    """
     definition = instance.definition
     sid = engine.step_id(spiff_task)
     step = definition.step(sid)
@@ -237,16 +251,18 @@ def _task_create(instance: ProcessInstance, spiff_task: Any, now: dt.datetime) -
         legal_limit=props.get("legal_limit", ""),
         promised_limit=props.get("promised_limit", ""),
     )
-    # 退回: a step sent back to goes to whoever completed it before.
-    previous = (
-        Task.objects.filter(instance=instance, spiff_task_id=spiff_task.id, status=TaskStatus.COMPLETED)
-        .order_by("-completed_at", "-id")
-        .first()
-    )
     person: int | None = None
-    if previous is not None and previous.completed_by_id and previous.unit_id == unit_id:
-        person = previous.completed_by_id
-    elif props.get("assignee"):
+    if spiff_task.id in returned:
+        # 退回: a step sent back to goes to whoever completed it before (if still of that unit).
+        previous = (
+            Task.objects.filter(instance=instance, spiff_task_id=spiff_task.id, status=TaskStatus.COMPLETED)
+            .order_by("-completed_at", "-id")
+            .values_list("completed_by_id", "unit_id")
+            .first()
+        )
+        if previous is not None and previous[0] and previous[1] == unit_id:
+            person = previous[0]
+    if person is None and props.get("assignee"):
         value = data.get(props["assignee"])
         if isinstance(value, bool) or not isinstance(value, int):
             raise FlowError(
@@ -254,15 +270,30 @@ def _task_create(instance: ProcessInstance, spiff_task: Any, now: dt.datetime) -
             )
         person = value
     if person is not None:
-        if not User.objects.filter(
-            pk=person, is_active=True, kind=AccountKind.STAFF
-        ).exists() or not _belongs(person, unit_id):
+        # One query: the person is active staff of the unit, and whom they delegate to today (委托), if anyone.
+        today = timezone.localdate(now)
+        delegate = (
+            Delegation.objects.filter(
+                delegator_id=OuterRef("pk"),
+                starts_on__lte=today,
+                ends_on__gte=today,
+                cancelled_at__isnull=True,
+            )
+            .order_by("-created_at")
+            .values("delegate_id")[:1]
+        )
+        member = Q(post_assignments__post__unit_id=unit_id) | Q(unit_roles__unit_id=unit_id)
+        found = list(
+            User.objects.filter(member, pk=person, is_active=True, kind=AccountKind.STAFF)
+            .annotate(delegate=Subquery(delegate))
+            .values_list("delegate", flat=True)[:1]
+        )
+        if not found:
             raise FlowError(_("环节“%(step)s”的办理人不属于办理单位或已停用") % {"step": step["name"]})
         row.assign_kind = AssignKind.PERSON
         row.assignee_id = person
-        delegation = _active_delegation(person, timezone.localdate(now))
-        if delegation is not None:
-            row.assignee_id = delegation.delegate_id
+        if found[0] is not None:
+            row.assignee_id = found[0]
             row.delegated_from_id = person
     elif props.get("assignee_post"):
         post = Post.objects.filter(unit_id=unit_id, name=props["assignee_post"]).first()
@@ -276,64 +307,73 @@ def _task_create(instance: ProcessInstance, spiff_task: Any, now: dt.datetime) -
     else:
         row.assign_kind = AssignKind.ROLE
         row.role = props.get("assignee_role") or "handler"
-    stops: list[Any] = []
-    row.save(force_insert=True)
+    stops: list[ClockStop] = list(case_stops)
+    own_stop = None
     if props.get("clock_stop"):
-        # A step that stops the clock (补正 …): the process clock and the step's own stand still while it is open.
-        stops.append(
-            ClockStop.objects.create(
-                task=row,
-                instance=instance,
-                reason=props["clock_stop"],
-                note=step["name"],
-                started_at=now,
-                automatic=True,
-            )
+        # A step that stops the clock (补正 …): the case's clock and the step's own stand still while it is open.
+        own_stop = ClockStop(
+            instance=instance, reason=props["clock_stop"], note=step["name"], started_at=now, automatic=True
         )
-        row.clock_stopped = True
-    stops.extend(ClockStop.objects.filter(instance=instance, task__isnull=True, ended_at__isnull=True))
-    if row.limit or row.legal_limit or row.promised_limit or stops:
-        warning = props.get("warning_before") or definition.properties.get("warning_before", "")
+        stops.append(own_stop)
+    row.clock_stopped = bool(stops)
+    if row.limit or row.legal_limit or row.promised_limit:
         timing.task_apply_timing(
             row,
-            warning_before=warning,
+            warning_before=props.get("warning_before") or definition.properties.get("warning_before", ""),
             stops=timing.periods(stops, not_before=row.started_at),
             now=now,
             red_after=props.get("red_after") or definition.properties.get("red_after", ""),
         )
-        if stops:
-            row.clock_stopped = True
-        row.save(
-            update_fields=[
-                "due_at",
-                "legal_due_at",
-                "promised_due_at",
-                "warning_at",
-                "red_at",
-                "clock_stopped",
-            ]
-        )
+    row.save(force_insert=True)
+    if own_stop is not None:
+        own_stop.task = row
+        own_stop.save(force_insert=True)
     return row
 
 
 # --- Running ------------------------------------------------------------------------------------------
 
 
+_definitions: dict[int, ProcessDefinition] = {}
+
+
+@receiver(post_save, sender=ProcessDefinition)
+def _definition_saved(sender: Any, instance: ProcessDefinition, **kwargs: Any) -> None:
+    # Rows are never changed once published; a save is a new row (whose id a rolled-back test may reuse).
+    _definitions.pop(instance.pk, None)
+
+
+def definition_cached(definition_id: int) -> ProcessDefinition:
+    """A definition row from the process's memory: published versions never change, so one read lasts."""
+    definition = _definitions.get(definition_id)
+    if definition is None:
+        definition = ProcessDefinition.objects.get(pk=definition_id)
+        _definitions[definition_id] = definition
+    return definition
+
+
 def _lock_instance(instance_id: int) -> ProcessInstance:
-    return (
-        ProcessInstance.objects.select_for_update()
-        .select_related("definition", "business_type")
-        .get(pk=instance_id)
-    )
+    instance = ProcessInstance.objects.select_for_update().select_related("business_type").get(pk=instance_id)
+    instance.definition = definition_cached(instance.definition_id)
+    return instance
 
 
 def _lock_task(task: Task | int) -> tuple[Task, ProcessInstance]:
-    pk = task if isinstance(task, int) else task.pk
-    instance_id = Task.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
+    """Lock the task's instance, then the task (always in this order)."""
+    instance_id: int | None
+    if isinstance(task, Task):
+        pk, instance_id = task.pk, task.instance_id
+    else:
+        pk = task
+        instance_id = Task.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
     if instance_id is None:
         raise FlowError(_("待办事项不存在"))
     instance = _lock_instance(instance_id)
-    locked = Task.objects.select_for_update().select_related("unit").get(pk=pk)
+    locked = (
+        Task.objects.select_for_update().select_related("unit").filter(pk=pk, instance_id=instance_id).first()
+    )
+    if locked is None:
+        raise FlowError(_("待办事项不存在"))
     locked.instance = instance
     return locked, instance
 
@@ -343,10 +383,13 @@ def _load(instance: ProcessInstance) -> Any:
 
 
 def _close_auto_stops(task: Task, actor: Any, now: dt.datetime) -> bool:
+    """End the clock stop a step made by itself (补正 …) when the step closes; True if one ended."""
     from zhengwu.workdays.calendar import StoppedPeriod, stopped_working_days
 
+    if not task.instance.definition.step(task.step_id)["props"].get("clock_stop"):
+        return False
     closed = False
-    for stop in ClockStop.objects.filter(task=task, ended_at__isnull=True):
+    for stop in ClockStop.objects.filter(task=task, ended_at__isnull=True, automatic=True):
         stop.ended_at = now
         stop.ended_by = actor if getattr(actor, "pk", None) else None
         stop.stopped_working_days = stopped_working_days(
@@ -364,29 +407,54 @@ def _advance(
     *,
     now: dt.datetime,
     finished: Task | None = None,
+    returned: frozenset[Any] = frozenset(),
+    open_before: set[Any] | None = None,
 ) -> tuple[list[Task], list[Task]]:
     """Run the engine, then make the to-do rows match the ready user tasks; persist the state.
 
     Returns (new tasks, tasks closed because the engine cancelled them — 或签 siblings, branches dropped
     by a return). Everything happens in the caller's transaction, under the instance lock.
+
+    The open to-do rows are always exactly the ready user tasks of the stored state (both change only
+    here, together). A caller that read the ready tasks before its step passes them as ``open_before``,
+    which saves reading the open rows back unless the engine closed some of them.
     """
     engine.run_engine(workflow)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
-    open_rows = list(Task.objects.select_for_update().filter(instance=instance, status=TaskStatus.OPEN))
+    if open_before is None:
+        open_rows = list(Task.objects.select_for_update().filter(instance=instance, status=TaskStatus.OPEN))
+    else:
+        still_open = set(open_before) - ({finished.spiff_task_id} if finished is not None else set())
+        gone = still_open - set(ready)
+        open_rows = (
+            list(Task.objects.select_for_update().filter(instance=instance, status=TaskStatus.OPEN))
+            if gone
+            else []
+        )
+        if not gone:
+            known_ids = still_open
     closed: list[Task] = []
     stops_changed = finished is not None and _close_auto_stops(finished, actor, now)
     for row in open_rows:
         if row.spiff_task_id not in ready:
+            row.instance = instance
             row.status = TaskStatus.CANCELLED
             row.completed_at = now
             row.clock_stopped = False
             row.save(update_fields=["status", "completed_at", "clock_stopped"])
             stops_changed = _close_auto_stops(row, actor, now) or stops_changed
             closed.append(row)
-    known = {row.spiff_task_id for row in open_rows}
-    created = [_task_create(instance, t, now) for tid, t in ready.items() if tid not in known]
-    if any(row.clock_stopped for row in created):
-        stops_changed = True
+    known = {row.spiff_task_id for row in open_rows} if open_before is None or open_rows else known_ids
+    fresh = [t for tid, t in ready.items() if tid not in known]
+    created: list[Task] = []
+    if fresh:
+        case_stops = list(
+            ClockStop.objects.filter(instance=instance, task__isnull=True, ended_at__isnull=True)
+        )
+        created = [_task_create(instance, t, now, case_stops=case_stops, returned=returned) for t in fresh]
+        stops_changed = stops_changed or any(
+            instance.definition.step(row.step_id)["props"].get("clock_stop") for row in created
+        )
 
     names = list(dict.fromkeys(instance.definition.step(engine.step_id(t))["name"] for t in ready.values()))
     instance.current_steps = "、".join(names)[:200]
@@ -403,7 +471,7 @@ def _advance(
         engine.timer_next_at(workflow, now=now) if instance.status == InstanceStatus.RUNNING else None
     )
     fields.append("timer_due_at")
-    instance.state = engine.workflow_dump(workflow)
+    instance.state = engine.workflow_state(workflow)
     instance.serializer_version = engine.CURRENT_VERSION
     instance.revision += 1
     instance.updated_at = now
@@ -415,7 +483,7 @@ def _advance(
         _notify(
             recipients=selectors.task_candidates(row),
             title=_("新待办：%(title)s") % {"title": row.title},
-            body=_("%(unit)s · %(step)s") % {"unit": row.unit.display_name, "step": row.name},
+            body=row.name,
             url=row.get_absolute_url(),
             key=f"flow.task.{row.pk}.new",
         )
@@ -536,17 +604,17 @@ def process_start(
     return instance
 
 
-def _ensure_holder(actor: Any, task: Task, now: dt.datetime) -> bool:
-    """The actor holds the task, or may claim it (and claims it now). Returns whether it was claimed now."""
+def _ensure_holder(actor: Any, task: Task, now: dt.datetime) -> list[str]:
+    """The actor holds the task, or may claim it (then it is claimed now, unsaved: the changed fields are
+    returned for the caller's one save)."""
     if task.status != TaskStatus.OPEN:
         raise FlowError(_("该事项已办理或已关闭，不能再操作"))
     if task.assignee_id == actor.pk:
-        return False
+        return []
     if task.assignee_id is None and selectors.is_candidate(actor, task):
         task.assignee = actor
         task.claimed_at = now
-        task.save(update_fields=["assignee", "claimed_at"])
-        return True
+        return ["assignee", "claimed_at"]
     if task.assignee_id is not None and selectors.may_hold(actor, task):
         raise FlowError(_("该事项已由%(name)s签收") % {"name": task.assignee.name})
     raise PermissionError(_("您不是该事项的办理人"))
@@ -587,10 +655,11 @@ def task_complete(*, actor: Any, task: Task, data: dict[str, Any] | None = None,
     """Complete a task with its form (办理); an unclaimed post/role task is claimed on the way."""
     task, instance = _lock_task(task)
     now = timezone.now()
-    _ensure_holder(actor, task, now)
+    claimed = _ensure_holder(actor, task, now)
     step = instance.definition.step(task.step_id)
     cleaned = clean_step_data(step, data or {}, opinion)
     workflow = _load(instance)
+    open_before = {t.id for t in engine.ready_user_tasks(workflow)}
     spiff_task = engine.task_by_id(workflow, task.spiff_task_id)
     if spiff_task is None or not spiff_task.task_spec.manual or spiff_task.state != engine.TaskState.READY:
         raise FlowError(_("该事项已不在办理中，请刷新页面"))
@@ -609,6 +678,7 @@ def task_complete(*, actor: Any, task: Task, data: dict[str, Any] | None = None,
     task.clock_stopped = False
     task.save(
         update_fields=[
+            *claimed,
             "status",
             "completed_at",
             "completed_by",
@@ -618,8 +688,8 @@ def task_complete(*, actor: Any, task: Task, data: dict[str, Any] | None = None,
             "clock_stopped",
         ]
     )
-    _event(instance, "completed", actor, task=task, note=task.opinion)
-    created, closed = _advance(instance, workflow, actor, now=now, finished=task)
+    # The history shows this completion from the task row itself (no separate event row is written).
+    created, closed = _advance(instance, workflow, actor, now=now, finished=task, open_before=open_before)
     _business_changed(instance, "step", task)
     audit_record(
         action="flow.task.complete",
@@ -662,7 +732,7 @@ def task_send_back(*, actor: Any, task: Task, target: str, reason: str) -> Task:
         raise FlowError(_("退回理由不能超过 %(n)d 字") % {"n": MAX_REASON})
     task, instance = _lock_task(task)
     now = timezone.now()
-    _ensure_holder(actor, task, now)
+    claimed = _ensure_holder(actor, task, now)
     workflow = _load(instance)
     spiff_task = engine.task_by_id(workflow, task.spiff_task_id)
     if spiff_task is None or spiff_task.state != engine.TaskState.READY:
@@ -678,7 +748,17 @@ def task_send_back(*, actor: Any, task: Task, target: str, reason: str) -> Task:
     task.opinion = reason
     task.outcome = "sent_back"
     task.clock_stopped = False
-    task.save(update_fields=["status", "completed_at", "completed_by", "opinion", "outcome", "clock_stopped"])
+    task.save(
+        update_fields=[
+            *claimed,
+            "status",
+            "completed_at",
+            "completed_by",
+            "opinion",
+            "outcome",
+            "clock_stopped",
+        ]
+    )
     workflow.reset_from_task_id(goal.id)
     _event(
         instance,
@@ -687,7 +767,9 @@ def task_send_back(*, actor: Any, task: Task, target: str, reason: str) -> Task:
         task=task,
         note=_("退回到“%(step)s”：%(reason)s") % {"step": goal_name, "reason": reason},
     )
-    created, closed = _advance(instance, workflow, actor, now=now, finished=task)
+    created, closed = _advance(
+        instance, workflow, actor, now=now, finished=task, returned=frozenset({goal.id})
+    )
     _business_changed(instance, "sent_back", task)
     audit_record(
         action="flow.task.send_back",
@@ -720,7 +802,7 @@ def task_transfer(*, actor: Any, task: Task, to_user: User | int, reason: str = 
         raise FlowError(_("转办说明不能超过 %(n)d 字") % {"n": MAX_REASON})
     task, instance = _lock_task(task)
     now = timezone.now()
-    _ensure_holder(actor, task, now)
+    _ensure_holder(actor, task, now)  # a claim on the way is saved with the transfer below
     target_id = _user_id(to_user)
     target = User.objects.filter(pk=target_id, is_active=True, kind=AccountKind.STAFF).first()
     if target is None or not _belongs(target.pk, task.unit_id):

@@ -64,7 +64,7 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "is_holder": holder,
         "is_candidate": candidate,
         "clock_stops": selectors.clock_stops_for_task(task).select_related("started_by", "ended_by"),
-        "history": selectors.instance_history(task.instance).filter(task=task),
+        "history": [e for e in selectors.instance_history(task.instance) if e.task_id == task.pk],
     }
     if holder:
         ctx["form"] = bound.get("form") or forms.StepForm(step, initial=task.form_data or None)
@@ -317,7 +317,7 @@ def _instance_context(request: HttpRequest, instance: Any) -> dict[str, Any]:
     progress = selectors.instance_progress(instance)
     tasks = list(selectors.instance_tasks(instance))
     for t in tasks:
-        t.outcome_label = selectors.outcome_label(instance.definition, t)
+        t.outcome_label = selectors.outcome_label(instance.definition, t)  # type: ignore[attr-defined]
     user = request.user
     return {
         "instance": instance,
@@ -328,7 +328,7 @@ def _instance_context(request: HttpRequest, instance: Any) -> dict[str, Any]:
         "my_open_tasks": [
             t for t in tasks if selectors.is_holder(user, t) or selectors.is_candidate(user, t)
         ],
-        "history": selectors.instance_history(instance).select_related("actor"),
+        "history": selectors.instance_history(instance),
         "read_items": instance.read_items.select_related("recipient", "sent_by").order_by("created_at"),
         "clock_stops": instance.clock_stops.filter(task__isnull=True).select_related(
             "started_by", "ended_by"

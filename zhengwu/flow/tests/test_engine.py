@@ -3,6 +3,7 @@ any-sign, parallel branches across units, restart from the stored state, and a n
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from typing import Any
@@ -41,7 +42,7 @@ def test_it_starts_a_process_and_puts_the_first_step_in_the_starters_todo(
     assert register.limit == "1wd" and register.due_at is not None and register.warning_at is not None
     assert instance.status == InstanceStatus.RUNNING and instance.current_steps == "登记"
     assert instance.serializer_version == engine.CURRENT_VERSION
-    assert json.loads(instance.state)["serializer_version"] == engine.CURRENT_VERSION
+    assert instance.state["serializer_version"] == engine.CURRENT_VERSION
     assert instance.legal_limit == "10wd" and instance.legal_due_at > instance.promised_due_at
     case = SampleCase.objects.get(pk=instance.business_id)
     assert case.status == "in_progress" and case.current_step == "登记"
@@ -315,7 +316,10 @@ def test_it_resumes_exactly_where_it_was_from_the_stored_state(
     assert {str(t.id) for t in engine.ready_user_tasks(workflow)} == {
         str(t.spiff_task_id) for t in open_tasks(instance)
     }
-    assert engine.workflow_dump(workflow) == stored.state  # nothing lost or changed on the way
+    assert engine.workflow_state(workflow) == stored.state  # nothing lost or changed on the way
+    # The same state as SpiffWorkflow's JSON text restores to the same workflow.
+    again = engine.workflow_load(stored.definition, engine.workflow_dump(workflow), stored.serializer_version)
+    assert engine.workflow_state(again) == stored.state
     complete(cast.county_b_clerk, only_open(instance, "review_2"), {"vote_2": "agree"})
     for t in open_tasks(instance, "review_3"):
         complete(t.assignee, t, {"vote_3": "agree"})
@@ -329,12 +333,12 @@ def test_it_migrates_a_state_written_by_an_older_serializer(processes: Any, peop
     # Rewrite the state the way serializer 1.3 stored it: a running multi-instance task was WAITING (8),
     # not STARTED (32). Loading must upgrade it through 1.4 and 1.5 and carry on.
     instance.refresh_from_db()
-    old = json.loads(instance.state)
+    old = copy.deepcopy(instance.state)
     old["serializer_version"] = "1.3"
     mi = [t for t in old["tasks"].values() if t["task_spec"] == "countersign" and t["state"] == 32]
     assert len(mi) == 1
     mi[0]["state"] = 8
-    ProcessInstance.objects.filter(pk=instance.pk).update(state=json.dumps(old), serializer_version="1.3")
+    ProcessInstance.objects.filter(pk=instance.pk).update(state=old, serializer_version="1.3")
     engine.spec_cache_clear()
     loaded = engine.workflow_load(instance.definition, json.dumps(old), "1.3")
     states = {t.state for t in loaded.get_tasks() if t.task_spec.name == "countersign"}
