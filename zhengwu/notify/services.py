@@ -254,10 +254,21 @@ def _deliveries_create(
 
 
 # --- Queueing and sending -----------------------------------------------------------------------------
-def deliveries_enqueue(items: Sequence[tuple[int, dt.datetime | None]]) -> None:
-    """Put deliveries on the task queue (now, or at `not_before`). Safe to repeat: a claim happens once."""
-    from zhengwu.notify.tasks import delivery_send_task
+FAN_OUT_ABOVE = 20
 
+
+def deliveries_enqueue(items: Sequence[tuple[int, dt.datetime | None]], *, fan_out: bool = True) -> None:
+    """Put deliveries on the task queue (now, or at `not_before`). Safe to repeat: a claim happens once.
+
+    A large batch (a meeting notice to a thousand people) goes on the queue as one fan-out message that
+    a worker expands, so the request that caused it does not wait for a thousand queue writes.
+    """
+    from zhengwu.notify.tasks import deliveries_fan_out_task, delivery_send_task
+
+    if fan_out and len(items) > FAN_OUT_ABOVE:
+        for i in range(0, len(items), 1000):
+            deliveries_fan_out_task(list(items[i : i + 1000]))
+        return
     now = timezone.now()
     for pk, not_before in items:
         if not_before is not None and not_before > now:

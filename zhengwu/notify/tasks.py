@@ -7,6 +7,7 @@ the delivery id; all state is in the database, so a lost or duplicated message c
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import close_old_connections
 from huey import crontab
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 def delivery_send_task(delivery_id: int) -> None:
     outcome = services.delivery_process(delivery_id)
     logger.debug("delivery %s: %s", delivery_id, outcome)
+
+
+@db_task()
+def deliveries_fan_out_task(items: list[tuple[int, Any]]) -> None:
+    """Expand a large batch into one message per delivery (lost with its worker, recovery re-queues)."""
+    services.deliveries_enqueue(items, fan_out=False)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -125,3 +125,22 @@ def test_it_queues_deferred_messages_for_the_end_of_quiet_hours(cast: Any, setti
     delivery = Delivery.objects.get()
     assert delivery.status == DeliveryStatus.DEFERRED
     assert task.args == (delivery.pk,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_queues_a_large_batch_as_one_message_that_a_worker_expands() -> None:
+    from zhengwu.core.models import User
+
+    User.objects.bulk_create(
+        [User(username=f"batch{i}", name=f"人员{i}", mobile=f"137{i:08d}", password="!") for i in range(30)]
+    )
+    with _real_queue(MemoryStorage("fan-out")) as huey:
+        with transaction.atomic():
+            notification_send(recipients=User.objects.all(), title="全市视频会议通知", channels=("sms",))
+        assert huey.pending_count() == 1  # the request wrote one queue message, not thirty
+        huey.execute(huey.dequeue())
+        assert huey.pending_count() == 30
+        while huey.pending_count():
+            huey.execute(huey.dequeue())
+    assert len(read_sms_file()) == 30
+    assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
