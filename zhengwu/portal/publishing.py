@@ -37,7 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
 
 logger = logging.getLogger(__name__)
@@ -101,9 +101,35 @@ def _locked() -> Iterator[None]:
 
 
 class _Writer:
+    """Writes files for one regeneration run, caching templates and per-site context for the run."""
+
     def __init__(self) -> None:
         self.base = root()
         self.report = Report()
+        self._templates: dict[str, Any] = {}
+        self._contexts: dict[int, dict[str, Any]] = {}
+        self._columns: dict[int, Any] = {}
+
+    def render(self, template: str, context: dict[str, Any]) -> str:
+        compiled = self._templates.get(template)
+        if compiled is None:
+            compiled = self._templates[template] = get_template(template)
+        with translation.override(settings.LANGUAGE_CODE):
+            return str(compiled.render(context))
+
+    def site_context(self, site: Any) -> dict[str, Any]:
+        if site.pk not in self._contexts:
+            self._contexts[site.pk] = _base_context(site)
+        return self._contexts[site.pk]
+
+    def column(self, column_id: int) -> Any:
+        from zhengwu.portal.models import Column
+
+        if column_id not in self._columns:
+            self._columns[column_id] = (
+                Column.objects.select_related("site", "parent__parent").filter(pk=column_id).first()
+            )
+        return self._columns[column_id]
 
     def write(self, rel: str, content: str) -> None:
         path = self.base / rel
@@ -132,11 +158,6 @@ class _Writer:
         except FileNotFoundError:
             return
         self.report.deleted.append(rel)
-
-
-def _render(template: str, context: dict[str, Any]) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string(template, context)
 
 
 # --- Reading what to show -------------------------------------------------------------------------
@@ -211,39 +232,47 @@ def _site_dir(site: Any) -> str:
     return f"site/{site.code}"
 
 
-def write_item(w: _Writer, item_id: int) -> None:
-    from zhengwu.portal.models import Column, Item, ItemKind, SearchEntry
+def write_items(w: _Writer, item_ids: list[int]) -> None:
+    """Item pages (or their removal), loaded in chunks so a whole-site rebuild stays a few queries."""
+    from zhengwu.portal.models import Item, ItemKind, SearchEntry
 
-    item = Item.objects.select_related("site", "live_version").filter(pk=item_id).first()
-    if item is None:
-        return
-    rel = f"{_site_dir(item.site)}/art/{item.pk}.html"
-    entry = SearchEntry.objects.filter(item=item).first()
-    if item.live_version is None or entry is None or not item.site.is_active:
-        w.delete(rel)
-        return
-    data = item.live_version.data
-    if data.get("kind") == ItemKind.LINK:
-        w.delete(rel)  # the list links straight to the outside address
-        return
-    column = Column.objects.select_related("parent__parent").filter(pk=entry.column_id).first()
-    services = []
-    for line in (data.get("services") or "").splitlines():
-        name, _sep, url = line.partition("|")
-        if name.strip():
-            services.append({"name": name.strip(), "url": url.strip()})
-    context = _base_context(item.site) | {
-        "item": item,
-        "data": data,
-        "entry": entry,
-        "column": column,
-        "crumbs": _crumbs(column) if column else [],
-        "kind_label": str(ItemKind(data.get("kind", "article")).label),
-        "services": services,
-        "validity_label": _validity_label(data.get("validity", "")),
-        "is_video_file": bool(re.search(r"\.(mp4|webm|ogg)(\?|$)", data.get("media_url") or "", re.I)),
-    }
-    w.write(rel, _render("portal/site/item.html", context))
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        items = Item.objects.select_related("site__unit", "live_version").in_bulk(chunk)
+        entries = SearchEntry.objects.in_bulk(chunk)
+        for item_id in chunk:
+            item = items.get(item_id)
+            if item is None:
+                continue
+            rel = f"{_site_dir(item.site)}/art/{item.pk}.html"
+            entry = entries.get(item_id)
+            if item.live_version is None or entry is None or not item.site.is_active:
+                w.delete(rel)
+                continue
+            data = item.live_version.data
+            if data.get("kind") == ItemKind.LINK:
+                w.delete(rel)  # the list links straight to the outside address
+                continue
+            column = w.column(entry.column_id)
+            services = []
+            for line in (data.get("services") or "").splitlines():
+                name, _sep, url = line.partition("|")
+                if name.strip():
+                    services.append({"name": name.strip(), "url": url.strip()})
+            context = w.site_context(item.site) | {
+                "item": item,
+                "data": data,
+                "entry": entry,
+                "column": column,
+                "crumbs": _crumbs(column) if column else [],
+                "kind_label": str(ItemKind(data.get("kind", "article")).label),
+                "services": services,
+                "validity_label": _validity_label(data.get("validity", "")),
+                "is_video_file": bool(
+                    re.search(r"\.(mp4|webm|ogg)(\?|$)", data.get("media_url") or "", re.I)
+                ),
+            }
+            w.write(rel, w.render("portal/site/item.html", context))
 
 
 def _validity_label(value: str) -> str:
@@ -279,7 +308,7 @@ def write_column(
     listed = _listed(column.pk)
     total = listed.count()
     blocks = -(-total // PAGE_SIZE)
-    base = _base_context(column.site) | {
+    base = w.site_context(column.site) | {
         "column": column,
         "crumbs": _crumbs(column),
         "children": list(column.children.filter(is_active=True).order_by("sort", "id")),
@@ -292,7 +321,7 @@ def write_column(
         older = _block_name((total - PAGE_SIZE - 1) // PAGE_SIZE)
     w.write(
         f"{folder}/index.html",
-        _render(
+        w.render(
             "portal/site/column.html", base | {"rows": newest, "older": older, "newer": None, "head": True}
         ),
     )
@@ -308,7 +337,7 @@ def write_column(
         newer = _block_name(b + 1) if b + 1 < blocks else "index.html"
         w.write(
             f"{folder}/{_block_name(b)}",
-            _render(
+            w.render(
                 "portal/site/column.html",
                 base
                 | {
@@ -327,9 +356,9 @@ def write_column(
         if match and int(match.group(1)) >= blocks:
             w.delete(rel)
     feed_rows = newest[:FEED_SIZE]
-    w.write(f"{folder}/rss.xml", _render("portal/site/rss.xml", base | {"rows": feed_rows}))
+    w.write(f"{folder}/rss.xml", w.render("portal/site/rss.xml", base | {"rows": feed_rows}))
     own = listed.filter(item__site_id=column.site_id).order_by("-listed_at", "-id")[:SITEMAP_LIMIT]
-    w.write(f"{folder}/sitemap.xml", _render("portal/site/sitemap.xml", base | {"rows": _rows(own)}))
+    w.write(f"{folder}/sitemap.xml", w.render("portal/site/sitemap.xml", base | {"rows": _rows(own)}))
 
 
 def _existing(folder: str, pattern: str) -> list[str]:
@@ -364,10 +393,12 @@ def write_home(w: _Writer, site_id: int) -> None:
             members = [s for s in others if s.kind == kind]
             if members:
                 directory.append({"label": label, "sites": members})
-    context = _base_context(site) | {"blocks": blocks, "latest": latest, "directory": directory}
-    w.write(f"{folder}/index.html", _render("portal/site/home.html", context))
+    context = w.site_context(site) | {"blocks": blocks, "latest": latest, "directory": directory}
+    w.write(f"{folder}/index.html", w.render("portal/site/home.html", context))
     columns = list(site.columns.filter(is_active=True).order_by("sort", "id"))
-    w.write(f"{folder}/sitemap.xml", _render("portal/site/sitemap_index.xml", context | {"columns": columns}))
+    w.write(
+        f"{folder}/sitemap.xml", w.render("portal/site/sitemap_index.xml", context | {"columns": columns})
+    )
 
 
 def write_cluster(w: _Writer) -> None:
@@ -380,7 +411,7 @@ def write_cluster(w: _Writer) -> None:
         if members:
             groups.append({"label": label, "sites": members})
     main = next((s for s in sites if s.kind == SiteKind.MAIN), None)
-    w.write("site/index.html", _render("portal/site/cluster.html", {"groups": groups, "main_site": main}))
+    w.write("site/index.html", w.render("portal/site/cluster.html", {"groups": groups, "main_site": main}))
 
 
 def write_assets(w: _Writer) -> None:
@@ -436,8 +467,7 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
     writer = _Writer()
     with _locked():
         write_assets(writer)
-        for item_id in sorted(items):
-            write_item(writer, item_id)
+        write_items(writer, sorted(items))
         for cid, wants in sorted(columns.items()):
             write_column(
                 writer,

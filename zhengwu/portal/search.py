@@ -210,20 +210,26 @@ def text_of(data: dict[str, Any]) -> tuple[str, str]:
 
 def index_write(item_id: int, data: dict[str, Any]) -> int:
     """Add a version's text to the full-text table; returns the number of parts written."""
-    title, body = text_of(data)
-    parts = _parts(title, body)
+    return index_write_many([(item_id, data)])
+
+
+def index_write_many(versions: Sequence[tuple[int, dict[str, Any]]]) -> int:
+    """Add many versions' texts in one round of statements; returns the number of parts written."""
+    pg = connection.vendor == "postgresql"
+    rows: list[tuple[Any, ...]] = []
+    for item_id, data in versions:
+        title, body = text_of(data)
+        for n, t, b in _parts(title, body):
+            if pg:
+                rows.append((item_id * 1000 + n, item_id, _pg_vector(t, b)))
+            else:
+                rows.append((item_id * 1000 + n, " ".join(t), " ".join(b)))
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.executemany(
-                f"INSERT INTO {PG_TABLE} (id, item_id, doc) VALUES (%s, %s, %s::tsvector)",
-                [(item_id * 1000 + n, item_id, _pg_vector(t, b)) for n, t, b in parts],
-            )
+        if pg:
+            cur.executemany(f"INSERT INTO {PG_TABLE} (id, item_id, doc) VALUES (%s, %s, %s::tsvector)", rows)
         else:
-            cur.executemany(
-                f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)",
-                [(item_id * 1000 + n, " ".join(t), " ".join(b)) for n, t, b in parts],
-            )
-    return len(parts)
+            cur.executemany(f"INSERT INTO {FTS_TABLE} (rowid, title, body) VALUES (%s, %s, %s)", rows)
+    return len(rows)
 
 
 def index_erase(item_id: int, data: dict[str, Any]) -> None:
