@@ -123,7 +123,9 @@ def test_it_exits_2_when_the_database_is_not_migrated(tmp_path: Path) -> None:
     assert "zhengwu manage migrate" in result.stderr
 
 
-@pytest.mark.django_db
+# transaction=True: a management command closes every database connection when it ends, which would
+# take a test wrapped in one transaction down with it on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_it_returns_1_in_process_when_a_record_is_deleted(capsys: pytest.CaptureFixture[str]) -> None:
     events = [audit_record(action="test.cli", object_type="t", object_id=i) for i in range(4)]
     assert main(["audit", "verify"]) == 0
