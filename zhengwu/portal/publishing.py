@@ -46,7 +46,7 @@ PAGE_SIZE = 20
 HOME_BLOCK_SIZE = 8
 FEED_SIZE = 20
 SITEMAP_LIMIT = 50_000
-ASSET = Path(__file__).resolve().parent / "static" / "portal" / "site.css"
+ASSETS = Path(__file__).resolve().parent / "static" / "portal"
 
 
 @dataclass(frozen=True)
@@ -415,7 +415,8 @@ def write_cluster(w: _Writer) -> None:
 
 
 def write_assets(w: _Writer) -> None:
-    w.write("site/_assets/site.css", ASSET.read_text(encoding="utf-8"))
+    for name in ("site.css", "site.js"):
+        w.write(f"site/_assets/{name}", (ASSETS / name).read_text(encoding="utf-8"))
 
 
 def _site_items(site_id: int) -> Iterator[int]:
