@@ -61,3 +61,22 @@ def test_it_moves_keyboard_focus_to_the_content_with_the_skip_link(live_server: 
     assert skip.is_visible()  # it appears when focused
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_it_signs_a_citizen_in_from_the_portal_by_mobile_number(
+    live_server: Any, page: Any, cast: Any
+) -> None:
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="公众登录").first.click()
+    page.wait_for_load_state("networkidle")
+    page.fill("#id_username", cast.citizen.mobile)
+    page.fill("#id_password", cast.password)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert "/public/login/" not in page.url  # signed in, wherever identity lands the citizen
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_test_id("welcome").inner_text().startswith("欢迎，张三。")
+    assert page.get_by_role("link", name="公众登录").count() == 0
+    # A citizen account is not staff: the workbench stays closed.
+    response = page.goto(f"{live_server.url}/workbench/")
+    assert response.status == 403
