@@ -375,3 +375,26 @@ class SearchScope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id} @ {self.column_id}"
+
+
+class PageViewDay(models.Model):
+    """访问量: page views of one published page on one day, counted by the platform itself.
+
+    ``key`` names the page: "home", "c<column id>" or "i<item id>". Nothing about the reader is kept.
+    """
+
+    day = models.DateField()
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=24)
+    column = models.ForeignKey(Column, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "site", "key"], name="portal_pageview_unique")]
+        indexes = [models.Index(fields=["site", "day"], name="portal_pageview_site_day")]
+        verbose_name = _("访问量")
+        verbose_name_plural = _("访问量")
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.site_id} {self.key}: {self.views}"

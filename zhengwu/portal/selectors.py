@@ -141,3 +141,65 @@ def version_diff(old: ItemVersion, new: ItemVersion) -> list[FieldDiff]:
         b_text = "\n".join(_lines(key, b))
         diffs.append(FieldDiff(key, str(FIELD_LABELS[key]), _inline(a_text, b_text)))
     return diffs
+
+
+@dataclass
+class ColumnStats:
+    column: Column
+    views: int
+    new_items: int
+    listed: int
+    last_update: Any
+
+
+def site_stats(site: Site, *, days: int = 30) -> dict[str, Any]:
+    """Views of the last ``days`` days (site, columns, top items) and how often each column is updated."""
+    import datetime as dt
+
+    from django.db.models import Count, Max, Sum
+    from django.utils import timezone
+
+    from zhengwu.portal.models import PageViewDay, Placement, PlacementState, SearchEntry
+
+    since = timezone.localdate() - dt.timedelta(days=days - 1)
+    views = PageViewDay.objects.filter(site=site, day__gte=since)
+    total = views.aggregate(n=Sum("views"))["n"] or 0
+    by_day = list(views.values("day").annotate(n=Sum("views")).order_by("day"))
+    column_views = dict(
+        views.exclude(column=None)
+        .values_list("column_id")
+        .annotate(n=Sum("views"))
+        .values_list("column_id", "n")
+    )
+    top = list(views.exclude(item=None).values("item_id").annotate(n=Sum("views")).order_by("-n")[:20])
+    titles = dict(
+        SearchEntry.objects.filter(item_id__in=[t["item_id"] for t in top]).values_list("item_id", "title")
+    )
+    listed = Placement.objects.filter(site=site, state=PlacementState.LISTED)
+    since_at = timezone.now() - dt.timedelta(days=days)
+    per_column: dict[int, dict[str, Any]] = {
+        row["column_id"]: row
+        for row in listed.values("column_id").annotate(
+            n=Count("id"), last=Max("listed_at"), recent=Count("id", filter=Q(listed_at__gte=since_at))
+        )
+    }
+    columns = [
+        ColumnStats(
+            column=c,
+            views=column_views.get(c.pk, 0),
+            new_items=per_column.get(c.pk, {}).get("recent", 0),
+            listed=per_column.get(c.pk, {}).get("n", 0),
+            last_update=per_column.get(c.pk, {}).get("last"),
+        )
+        for c in column_tree(site)
+    ]
+    return {
+        "days": days,
+        "total": total,
+        "home": views.filter(key="home").aggregate(n=Sum("views"))["n"] or 0,
+        "by_day": by_day,
+        "columns": columns,
+        "top": [
+            {"item_id": t["item_id"], "title": titles.get(t["item_id"], "—"), "views": t["n"]} for t in top
+        ],
+    }

@@ -8,12 +8,13 @@ be regenerated when it commits (zhengwu.portal.publishing).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -33,6 +34,7 @@ from zhengwu.portal.models import (
     ItemKind,
     ItemState,
     ItemVersion,
+    PageViewDay,
     Placement,
     PlacementKind,
     PlacementState,
@@ -1024,3 +1026,47 @@ def items_bulk_publish(
                 *[publishing.Target("site", sid) for sid in site_ids], publishing.Target("cluster", 0)
             )
     return [i.pk for i in items]
+
+
+_HIT_PATH = re.compile(
+    r"^/site/(?P<site>[-\w]+)/(?:(?:index\.html)?|art/(?P<item>\d+)\.html|(?P<column>[-\w]+)/(?:index\.html|list_\d+\.html)?)$"
+)
+
+
+def page_view_record(*, path: str, day: dt.date | None = None) -> bool:
+    """访问统计: count one view of a published page (home, column or item). Returns False for a path
+    that is no published page. A plain counter: no reader data, and not in the trail (it changes no
+    business state)."""
+    match = _HIT_PATH.match(path or "")
+    if match is None:
+        return False
+    site = Site.objects.filter(code=match["site"], is_active=True).only("pk").first()
+    if site is None:
+        return False
+    column_id = item_id = None
+    if match["item"]:
+        item_id = int(match["item"])
+        if not Item.objects.filter(pk=item_id, site=site).exclude(live_version=None).exists():
+            return False
+        key = f"i{item_id}"
+    elif match["column"]:
+        column_id = (
+            Column.objects.filter(site=site, slug=match["column"]).values_list("pk", flat=True).first()
+        )
+        if column_id is None:
+            return False
+        key = f"c{column_id}"
+    else:
+        key = "home"
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        counted = PageViewDay.objects.filter(day=day, site=site, key=key).update(views=F("views") + 1)
+        if not counted:
+            try:
+                with transaction.atomic():
+                    PageViewDay.objects.create(
+                        day=day, site=site, key=key, column_id=column_id, item_id=item_id, views=1
+                    )
+            except IntegrityError:  # another reader's first view of the day won the race
+                PageViewDay.objects.filter(day=day, site=site, key=key).update(views=F("views") + 1)
+    return True

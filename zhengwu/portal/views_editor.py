@@ -120,6 +120,19 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 @staff_required
+def site_stats(request: HttpRequest, site_id: int) -> HttpResponse:
+    """访问统计与栏目更新: views counted by the platform, and how often each column is updated."""
+    site = access.site_get_for_user(request.user, site_id)
+    try:
+        days = min(max(int(request.GET.get("days") or 30), 1), 366)
+    except ValueError:
+        days = 30
+    return render(
+        request, "portal/editor/stats.html", {"site": site, **selectors.site_stats(site, days=days)}
+    )
+
+
+@staff_required
 @require_http_methods(["GET", "POST"])
 def column_new(request: HttpRequest, site_id: int) -> HttpResponse:
     site = access.site_get_for_user(request.user, site_id)

@@ -16,10 +16,12 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
 from django.views.static import serve
 
 from zhengwu.portal import search as search_module
+from zhengwu.portal import services
 from zhengwu.portal.models import Column, ItemKind, Site
 
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8"}
@@ -130,3 +132,13 @@ def _descendants(column: Column) -> list[int]:
             break
         ids.extend(frontier)
     return ids
+
+
+@csrf_exempt
+@require_POST
+def page_view(request: HttpRequest) -> HttpResponse:
+    """The published pages' view counter (navigator.sendBeacon with the page's path; no cookies)."""
+    path = request.body[:300].decode("utf-8", "replace").strip()
+    if not services.page_view_record(path=path):
+        return HttpResponse(status=400)
+    return HttpResponse(status=204)

@@ -106,4 +106,12 @@ def test_the_published_pages_fit_a_phone_and_switch_to_large_text(
     assert larger > size * 1.2
     page.goto(f"{live_server.url}/site/wlj/gzdt/")  # remembered on the next page
     assert page.evaluate("() => document.body.classList.contains('large-text')")
+    # Each page view was counted by the platform's own beacon.
+    from zhengwu.portal.models import PageViewDay
+
+    for _ in range(50):
+        if PageViewDay.objects.filter(key=f"i{item.pk}").exists():
+            break
+        page.wait_for_timeout(100)
+    assert PageViewDay.objects.get(key=f"i{item.pk}").views >= 1
     context.close()

@@ -21,4 +21,8 @@
       try { window.localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* private mode */ }
     });
   }
+  // 访问统计: one beacon per page view, the path only (no cookie, nothing about the reader).
+  if (navigator.sendBeacon) {
+    try { navigator.sendBeacon("/site-views/", window.location.pathname); } catch (e) { /* offline */ }
+  }
 })();
