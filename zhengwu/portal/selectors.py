@@ -178,7 +178,7 @@ def site_stats(site: Site, *, days: int = 30) -> dict[str, Any]:
     listed = Placement.objects.filter(site=site, state=PlacementState.LISTED)
     since_at = timezone.now() - dt.timedelta(days=days)
     per_column: dict[int, dict[str, Any]] = {
-        row["column_id"]: row
+        row["column_id"]: dict(row)
         for row in listed.values("column_id").annotate(
             n=Count("id"), last=Max("listed_at"), recent=Count("id", filter=Q(listed_at__gte=since_at))
         )
