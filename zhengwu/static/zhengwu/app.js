@@ -36,6 +36,16 @@
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () { if (select.form) { select.form.requestSubmit(); } });
     });
+    // The navigation says where you are (screen readers announce aria-current).
+    var best = null;
+    document.querySelectorAll(".topnav a[href]").forEach(function (a) {
+      var path = a.pathname;
+      var here = window.location.pathname;
+      if ((here === path || (path !== "/" && here.indexOf(path) === 0)) && (!best || path.length > best.pathname.length)) {
+        best = a;
+      }
+    });
+    if (best) { best.setAttribute("aria-current", "page"); }
     // The skip link moves keyboard focus, not only the scroll position.
     document.querySelectorAll("a.skip").forEach(function (link) {
       link.addEventListener("click", function () {

@@ -49,6 +49,8 @@ def test_it_signs_the_demo_township_clerk_in_to_the_workbench(
     assert page.get_by_role("heading", name="已办", exact=True).is_visible()
     assert page.get_by_role("heading", name="通知", exact=True).is_visible()
     assert page.get_by_role("link", name="本单位").is_visible()
+    # The navigation marks where the clerk is, for screen readers too.
+    assert page.locator(".topnav a[aria-current=page]").inner_text() == "工作台"
     shot = screenshot(page, "workbench-kt_clerk")
     assert shot.stat().st_size > 10_000
     # Chinese is drawn with a real CJK font (fonts-noto-cjk), not boxes: ask Chromium what it used.
