@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -559,7 +560,16 @@ def sample_cases(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, _("请检查表单中标出的错误"))
             status = 400
-    cases = SampleCase.objects.filter(unit__in=my_units).select_related("unit")[:50]
+    instance_of = services.ProcessInstance.objects.filter(
+        business_type__app_label="flow",
+        business_type__model="samplecase",
+        business_id=Cast(OuterRef("pk"), CharField()),
+    ).values("pk")[:1]
+    cases = (
+        SampleCase.objects.filter(unit__in=my_units)
+        .select_related("unit")
+        .annotate(instance_id=Subquery(instance_of))[:50]
+    )
     return render(
         request,
         "flow/sample_cases.html",

@@ -188,9 +188,18 @@ def test_it_starts_the_sample_from_its_page(processes: Any, people: Any, cast: A
     assert response.status_code == 302
     case = SampleCase.objects.get()
     assert case.status == "in_progress" and case.current_step == "受理"
+    assert response["Location"] in client.get(reverse("flow:sample_cases")).content.decode()
     page = client.get(response["Location"]).content.decode()
     assert 'data-bpmn-url="' in page and "&quot;current&quot;: [&quot;accept&quot;]" in page
     assert "bpmn-viewer.production.min.js" in page and "<script>" not in page
+
+
+def test_it_shows_a_steps_own_history_on_its_page(processes: Any, people: Any, client_for: Any) -> None:
+    instance = start(people.starter, "simple_approval", people.starter.primary_unit)
+    register = only_open(instance, "register")
+    complete(people.starter, register, opinion="已登记完毕")
+    page = client_for(people.starter).get(register.get_absolute_url()).content.decode()
+    assert "本环节办理记录" in page and 'data-action="completed"' in page and "已登记完毕" in page
 
 
 def test_it_shows_the_deadline_arithmetic(processes: Any, people: Any, client_for: Any) -> None:
