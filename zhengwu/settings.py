@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "zhengwu.notify",
     "zhengwu.workdays",
     "zhengwu.flow",
+    "zhengwu.documents",
     "zhengwu.meetings",
     "zhengwu.workbench",
     "zhengwu.portal",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("workbench/", include("zhengwu.workbench.urls")),
     path("", include("zhengwu.core.urls")),
     path("flow/", include("zhengwu.flow.urls")),
+    path("documents/", include("zhengwu.documents.urls")),
     path("meetings/", include("zhengwu.meetings.urls")),
     path("workdays/", include("zhengwu.workdays.urls")),
     path("notify/", include("zhengwu.notify.urls")),

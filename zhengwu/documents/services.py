@@ -1,0 +1,839 @@
+"""Writes for official documents: drafting on the process engine (拟稿 → 核稿 → 签发 → 编号 → 用印 → 分发),
+document numbers, the fan-out to recipient units and the exchange (签收 / 退文 / 重发 / 撤回 / 催办).
+
+Each function is one transaction with its trail record; notices are written in it (their SMS go out on
+commit). The fan-out writes every recipient row of a distribution in one transaction (all or none) and is
+idempotent: (document, unit) is unique and a retry only adds the units still missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhengwu.core import access
+from zhengwu.core.audit import audit_record
+from zhengwu.core.models import Unit, UnitGroup, UnitRole, UnitRoleKind
+from zhengwu.core.selectors import unit_group_members
+from zhengwu.documents.models import (
+    UNSIGNED_STATES,
+    UPWARD_TYPES,
+    DocType,
+    Document,
+    DocumentFile,
+    DocumentNumberCounter,
+    DocumentReceipt,
+    DocumentRecipient,
+    DocumentStatus,
+    FileKind,
+    ReceiptState,
+    RecipientRole,
+    Secrecy,
+    Urgency,
+)
+from zhengwu.flow import selectors as flow_selectors
+from zhengwu.flow import services as flow_services
+from zhengwu.flow.models import ProcessDefinition, ProcessInstance, Task, TaskStatus
+from zhengwu.lib.gmcrypto import Sm3Stream, sm3_hex
+
+PROCESS_KEY = "document_outgoing"
+PROCESS_FILE = Path(__file__).resolve().parent / "processes" / "document_outgoing.bpmn"
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ATTACHMENTS = 20
+MAX_REASON = 500
+FANOUT_CHUNK = 1000
+# Test hook: seconds to wait after each recipient row (lets a test kill a fan-out half-way through).
+FANOUT_DELAY_ENV = "ZHENGWU_DOCUMENTS_FANOUT_DELAY"
+
+CLASSIFIED_MESSAGE = _(
+    "本平台仅传输非涉密公文：秘密、机密、绝密公文严禁在本平台制发、传输或存储，请通过涉密渠道办理。"
+)
+
+# Accepted files: extension → (content type, leading bytes it must start with).
+FILE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "ofd": ("application/ofd", (b"PK\x03\x04",)),
+    "docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    "wps": ("application/vnd.ms-works", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+}
+
+
+class DocumentError(Exception):
+    """Bad input or wrong state, explained to the user in Chinese (answered with a 4xx)."""
+
+
+def _require(cond: bool, message: str) -> None:
+    if not cond:
+        raise PermissionError(message)
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise DocumentError(message)
+
+
+def refuse_classified(secrecy: str) -> None:
+    """Every entry point calls this: anything but 非密 is refused with the same clear message."""
+    if (secrecy or Secrecy.NONE) != Secrecy.NONE:
+        raise DocumentError(str(CLASSIFIED_MESSAGE))
+
+
+# --- Process definition ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _process_text() -> tuple[str, str]:
+    text = PROCESS_FILE.read_text(encoding="utf-8")
+    return text, flow_services.definition_checksum(text, {})
+
+
+def process_publish() -> ProcessDefinition:
+    """The sending process, published from the repository's file when missing or changed."""
+    text, checksum = _process_text()
+    latest = flow_selectors.definition_latest(PROCESS_KEY)
+    if latest is not None and latest.checksum == checksum:
+        return latest
+    definition, _created = flow_services.definition_publish(
+        actor=None, bpmn_xml=text, filename=PROCESS_FILE.name, source="repository", from_command=True
+    )
+    return definition
+
+
+# --- Files --------------------------------------------------------------------------------------------
+
+
+def file_validate(upload: UploadedFile) -> tuple[str, str]:
+    """(extension, content type) of an acceptable body/attachment file, or a clear refusal."""
+    name = (upload.name or "").strip()
+    _check(bool(name) and len(name) <= 200, _("文件名不能为空，且不超过 200 字"))
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    _check(ext in FILE_TYPES, _("只接受 PDF、OFD、Word（doc/docx/wps）格式的文件：%(name)s") % {"name": name})
+    size = upload.size or 0
+    _check(size > 0, _("文件为空：%(name)s") % {"name": name})
+    _check(size <= MAX_FILE_BYTES, _("文件超过 50 MB：%(name)s") % {"name": name})
+    content_type, magics = FILE_TYPES[ext]
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    _check(
+        any(head.startswith(m) for m in magics),
+        _("文件内容与扩展名不符（不是有效的 %(ext)s 文件）：%(name)s") % {"ext": ext.upper(), "name": name},
+    )
+    return ext, content_type
+
+
+def _file_sm3(fileobj: Any) -> str:
+    digest = Sm3Stream()
+    fileobj.seek(0)
+    for chunk in iter(lambda: fileobj.read(1024 * 1024), b""):
+        digest.update(chunk)
+    fileobj.seek(0)
+    return digest.hexdigest()
+
+
+def _file_store(document: Document, upload: UploadedFile, kind: str, actor: Any) -> DocumentFile:
+    ext, content_type = file_validate(upload)
+    digest = _file_sm3(upload)
+    row = DocumentFile(
+        document=document,
+        kind=kind,
+        name=upload.name[:200] if upload.name else f"file.{ext}",
+        content_type=content_type,
+        size=upload.size or 0,
+        sm3=digest,
+        uploaded_by=actor,
+    )
+    # The stored name is random: the original name never reaches the file system.
+    row.file.save(f"{os.urandom(12).hex()}.{ext}", upload, save=False)
+    row.save(force_insert=True)
+    return row
+
+
+def file_verify(row: DocumentFile) -> bool:
+    """Does the stored file still have the digest recorded at upload (防篡改)?"""
+    try:
+        with row.file.open("rb") as fh:
+            return _file_sm3(fh) == row.sm3
+    except (FileNotFoundError, OSError):
+        return False
+
+
+def file_tampered(*, actor: Any, row: DocumentFile) -> None:
+    """Record a refused download of a file that no longer matches its digest."""
+    audit_record(
+        action="documents.file.tampered",
+        obj=row,
+        after={"document": row.document_id, "expected_sm3": row.sm3},
+        actor=actor,
+        unit=row.document.unit,
+    )
+
+
+@transaction.atomic
+def document_file_add(*, actor: Any, document: Document, upload: UploadedFile, kind: str) -> DocumentFile:
+    """Add the body or an attachment while the document is still being drafted or checked."""
+    _require(access.can_view_unit_work(actor, document.unit), _("只能修改本单位的公文"))
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    _check(
+        document.status in {DocumentStatus.DRAFT, DocumentStatus.CHECK},
+        _("公文已签发，不能再更换文件"),
+    )
+    _check(kind in FileKind.values, _("文件类别无效"))
+    if kind == FileKind.BODY:
+        document.files.filter(kind=FileKind.BODY).delete()
+    else:
+        _check(
+            document.files.filter(kind=FileKind.ATTACHMENT).count() < MAX_ATTACHMENTS,
+            _("附件最多 %(n)s 个") % {"n": MAX_ATTACHMENTS},
+        )
+    row = _file_store(document, upload, kind, actor)
+    audit_record(
+        action="documents.file.add",
+        obj=row,
+        after={"document": document.pk, "kind": kind, "sm3": row.sm3, "size": row.size},
+        actor=actor,
+        unit=document.unit,
+    )
+    return row
+
+
+# --- Drafting -----------------------------------------------------------------------------------------
+
+
+def _units_active(ids: Iterable[Any]) -> list[Unit]:
+    wanted = {int(i) for i in ids}
+    units = list(Unit.objects.filter(pk__in=wanted, is_active=True))
+    _check(len(units) == len(wanted), _("收文单位不存在或已停用"))
+    return units
+
+
+def _groups(ids: Iterable[Any]) -> list[UnitGroup]:
+    wanted = {int(i) for i in ids}
+    groups = list(UnitGroup.objects.filter(pk__in=wanted))
+    _check(len(groups) == len(wanted), _("收文单位组不存在"))
+    return groups
+
+
+def _names(units: Sequence[Unit], groups: Sequence[UnitGroup]) -> str:
+    return "、".join([g.name for g in groups] + [u.name for u in units])[:500]
+
+
+@transaction.atomic
+def document_create(
+    *,
+    actor: Any,
+    unit: Unit,
+    doc_type: str,
+    title: str,
+    number_code: str,
+    secrecy: str = Secrecy.NONE,
+    urgency: str = Urgency.NORMAL,
+    main_units: Sequence[Any] = (),
+    main_groups: Sequence[Any] = (),
+    copy_units: Sequence[Any] = (),
+    copy_groups: Sequence[Any] = (),
+    body: UploadedFile | None = None,
+    attachments: Sequence[UploadedFile] = (),
+    reply_to: DocumentReceipt | None = None,
+    body_text: str = "",
+    attachment_note: str = "",
+    remark: str = "",
+    copy_no: str = "",
+    written_on: Any = None,
+) -> Document:
+    """拟稿: a new outgoing document of ``unit`` and its sending process (the draft step is the drafter's)."""
+    refuse_classified(secrecy)
+    _require(access.is_staff_user(actor), _("只有工作人员可以拟稿"))
+    _require(access.can_view_unit_work(actor, unit), _("只能以本单位名义拟稿"))
+    title = (title or "").strip()
+    _check(bool(title) and len(title) <= 200, _("标题不能为空，且不超过 200 字"))
+    _check(doc_type in DocType.values, _("请选择文种"))
+    _check(urgency in Urgency.values, _("紧急程度无效"))
+    number_code = (number_code or "").strip()
+    _check(
+        bool(number_code) and len(number_code) <= 16 and not any(c in number_code for c in "〔〕[]"),
+        _("请填写发文代字（如“平政发”），不超过 16 字"),
+    )
+    _check(len(attachments) <= MAX_ATTACHMENTS, _("附件最多 %(n)s 个") % {"n": MAX_ATTACHMENTS})
+    mu, mg, cu, cg = (
+        _units_active(main_units),
+        _groups(main_groups),
+        _units_active(copy_units),
+        _groups(copy_groups),
+    )
+    request_doc: Document | None = None
+    if doc_type == DocType.REPLY:
+        _check(reply_to is not None, _("批复必须针对本单位收到的一份请示"))
+    if reply_to is not None:
+        _check(reply_to.unit_id == unit.pk, _("只能答复本单位收到的请示"))
+        _check(reply_to.doc_type == DocType.REQUEST, _("只能对请示作出批复"))
+        _check(doc_type == DocType.REPLY, _("答复请示的文种应为批复"))
+        request_doc = reply_to.document
+        if not (mu or mg):
+            mu = [request_doc.unit]
+    if doc_type in UPWARD_TYPES:
+        # 上行文 goes to the superior unit (一文一主送); it is filled in when the drafter gave none.
+        _check(unit.parent_id is not None, _("本单位没有上级单位，不能报送请示或报告"))
+        if not (mu or mg):
+            mu = [unit.parent]  # type: ignore[list-item]
+        _check(
+            not mg and [u.pk for u in mu] == [unit.parent_id],
+            _("请示、报告只能主送上级单位：%(name)s") % {"name": unit.parent.name if unit.parent else ""},
+        )
+    _check(bool(mu or mg), _("请至少选择一个主送单位或单位组"))
+    doc = Document.objects.create(
+        unit=unit,
+        doc_type=doc_type,
+        status=DocumentStatus.DRAFT,
+        secrecy=Secrecy.NONE,
+        urgency=urgency,
+        copy_no=(copy_no or "")[:16],
+        issuer_mark=f"{unit.name}文件"[:128],
+        number_code=number_code,
+        title=title,
+        main_to=_names(mu, mg),
+        cc_to=_names(cu, cg),
+        body_text=(body_text or "")[:20000],
+        attachment_note=(attachment_note or "")[:500],
+        issuer_signature=unit.name,
+        printed_by=f"{unit.name}办公室"[:128],
+        remark=(remark or "")[:500],
+        written_on=written_on,
+        reply_to=request_doc,
+        created_by=actor,
+    )
+    DocumentRecipient.objects.bulk_create(
+        [DocumentRecipient(document=doc, role=RecipientRole.MAIN, unit=u) for u in mu]
+        + [DocumentRecipient(document=doc, role=RecipientRole.MAIN, group=g) for g in mg]
+        + [DocumentRecipient(document=doc, role=RecipientRole.COPY, unit=u) for u in cu]
+        + [DocumentRecipient(document=doc, role=RecipientRole.COPY, group=g) for g in cg]
+    )
+    if body is not None:
+        _file_store(doc, body, FileKind.BODY, actor)
+    for upload in attachments:
+        _file_store(doc, upload, FileKind.ATTACHMENT, actor)
+    process_publish()
+    instance = flow_services.process_start(
+        actor=actor, key=PROCESS_KEY, business=doc, unit=unit, title=f"{doc.get_doc_type_display()}：{title}"
+    )
+    Document.objects.filter(pk=doc.pk).update(instance_id=instance.pk)
+    doc.instance_id = instance.pk
+    audit_record(
+        action="documents.document.create",
+        obj=doc,
+        after={
+            "doc_type": doc_type,
+            "title": title,
+            "main": doc.main_to,
+            "copy": doc.cc_to,
+            "reply_to": request_doc.pk if request_doc else None,
+        },
+        actor=actor,
+        unit=unit,
+    )
+    return doc
+
+
+def document_open_task(document: Document) -> Task | None:
+    if document.instance_id is None:
+        return None
+    return (
+        Task.objects.filter(instance_id=document.instance_id, status=TaskStatus.OPEN)
+        .select_related("assignee")
+        .order_by("id")
+        .first()
+    )
+
+
+def document_step_complete(*, actor: Any, document: Document, opinion: str = "") -> Document:
+    """Complete the document's current step (核稿 / 签发 / 编号 / 用印 / 分发 …) with an opinion.
+
+    The step's business effect (the signer, the number, the seal, the fan-out) happens in the same
+    transaction through the process engine's handler below.
+    """
+    _require(access.can_view_unit_work(actor, document.unit), _("只能办理本单位的公文"))
+    _check(len(opinion or "") <= 1000, _("意见不超过 1000 字"))
+    with transaction.atomic():
+        task = document_open_task(document)
+        _check(task is not None, _("该公文当前没有待办环节，请刷新页面"))
+        assert task is not None
+        if task.step_id in {"check", "sign_off"}:
+            _check(bool((opinion or "").strip()), _("请填写%(step)s意见") % {"step": task.name})
+        flow_services.task_complete(actor=actor, task=task, opinion=opinion or "")
+    document.refresh_from_db()
+    return document
+
+
+def _document_changed(instance: ProcessInstance, event: str, task: Task | None) -> None:
+    """The document follows its process: each step's effect, and the status from the open step."""
+    doc = Document.objects.select_for_update().get(pk=int(instance.business_id))
+    actor = task.completed_by if task is not None else None
+    if event == "step" and task is not None:
+        if task.step_id == "sign_off":
+            doc.signer = actor
+            doc.signer_name = actor.name if actor else ""
+            doc.written_on = doc.written_on or timezone.localdate()
+            doc.save(update_fields=["signer", "signer_name", "written_on"])
+        elif task.step_id == "number":
+            _number_assign(doc, actor)
+        elif task.step_id == "seal":
+            doc.sealed = True
+            doc.sealed_at = timezone.now()
+            doc.printed_on = timezone.localdate()
+            doc.save(update_fields=["sealed", "sealed_at", "printed_on"])
+        elif task.step_id == "distribute":
+            _distribute(doc, actor)
+    status: str
+    if event == "completed":
+        status = DocumentStatus.SENT
+    elif event == "cancelled":
+        status = DocumentStatus.CANCELLED
+    else:
+        open_step = (
+            Task.objects.filter(instance=instance, status=TaskStatus.OPEN)
+            .values_list("step_id", flat=True)
+            .first()
+        )
+        status = open_step if open_step and open_step in DocumentStatus.values else doc.status
+    if status != doc.status:
+        Document.objects.filter(pk=doc.pk).update(status=status)
+
+
+flow_services.business_handler_register("documents.document", _document_changed)
+
+
+# --- Numbers ------------------------------------------------------------------------------------------
+
+
+def number_take(*, unit: Unit | int, code: str, year: int) -> int:
+    """The next number of (unit, 代字, year), inside the caller's transaction: the counter row is locked
+    (select_for_update; on SQLite the IMMEDIATE transaction already holds the write lock), so concurrent
+    sign-offs queue, and a rolled-back step gives its number back — never a gap, never a double."""
+    unit_id = unit if isinstance(unit, int) else unit.pk
+    rows = DocumentNumberCounter.objects.select_for_update()
+    counter = rows.filter(unit_id=unit_id, code=code, year=year).first()
+    if counter is None:
+        try:
+            with transaction.atomic():
+                DocumentNumberCounter.objects.create(unit_id=unit_id, code=code, year=year, last=0)
+        except IntegrityError:
+            pass  # another sign-off created it first; lock theirs below
+        counter = rows.get(unit_id=unit_id, code=code, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last
+
+
+def format_number(code: str, year: int, seq: int) -> str:
+    return f"{code}〔{year}〕{seq}号"
+
+
+def _number_assign(doc: Document, actor: Any) -> None:
+    if doc.number_seq is not None:
+        return
+    year = timezone.localdate().year
+    seq = number_take(unit=doc.unit_id, code=doc.number_code, year=year)
+    doc.number_year, doc.number_seq = year, seq
+    doc.document_number = format_number(doc.number_code, year, seq)
+    doc.save(update_fields=["number_year", "number_seq", "document_number"])
+    audit_record(
+        action="documents.document.number",
+        obj=doc,
+        after={"document_number": doc.document_number},
+        actor=actor,
+        unit=doc.unit,
+    )
+
+
+# --- Distribution (分发) -------------------------------------------------------------------------------
+
+
+def document_digest(doc: Document) -> str:
+    """SM3 over the document's elements and its files' digests: what a signed receipt acknowledges."""
+    files = list(doc.files.order_by("kind", "id").values_list("kind", "name", "sm3"))
+    payload = {
+        "unit": doc.unit_id,
+        "document_number": doc.document_number,
+        "doc_type": doc.doc_type,
+        "title": doc.title,
+        "signer": doc.signer_name,
+        "written_on": str(doc.written_on or ""),
+        "main_to": doc.main_to,
+        "cc_to": doc.cc_to,
+        "body_text": doc.body_text,
+        "files": files,
+    }
+    return sm3_hex(json.dumps(payload, ensure_ascii=False, sort_keys=True))
+
+
+def recipients_expand(doc: Document) -> dict[int, str]:
+    """unit id → role, for every unit the document is addressed to (主送 wins over 抄送; never the sender)."""
+    out: dict[int, str] = {}
+    for role in (RecipientRole.MAIN, RecipientRole.COPY):
+        for r in doc.recipients.filter(role=role).select_related("group"):
+            ids: Iterable[int]
+            if r.unit_id is not None:
+                ids = [r.unit_id]
+            else:
+                assert r.group is not None
+                ids = unit_group_members(r.group).values_list("pk", flat=True)
+            for uid in ids:
+                out.setdefault(uid, role)
+    out.pop(doc.unit_id, None)
+    return out
+
+
+def _clerk_ids(unit_ids: Iterable[int]) -> dict[int, list[int]]:
+    by_unit: dict[int, list[int]] = {}
+    rows = UnitRole.objects.filter(
+        unit_id__in=list(unit_ids), role=UnitRoleKind.CLERK, user__is_active=True
+    ).values_list("unit_id", "user_id")
+    for unit_id, user_id in rows:
+        by_unit.setdefault(unit_id, []).append(user_id)
+    return by_unit
+
+
+def _notify(
+    recipients: list[int], *, title: str, url: str, key: str, sms: bool = False, urgent: bool = False
+) -> None:
+    if not recipients:
+        return
+    from zhengwu.notify.services import notification_send
+
+    notification_send(
+        recipients=recipients,
+        title=title,
+        url=url,
+        key=key,
+        channels=("app", "sms") if sms else ("app",),
+        urgent=urgent,
+        level="warning" if urgent else "info",
+    )
+
+
+def _receipt_rows(doc: Document, targets: dict[int, str], now: Any) -> list[DocumentReceipt]:
+    paper = set(Unit.objects.filter(pk__in=list(targets), receives_paper=True).values_list("pk", flat=True))
+    sender = doc.unit.short_name or doc.unit.name
+    return [
+        DocumentReceipt(
+            document=doc,
+            unit_id=uid,
+            role=role,
+            state=ReceiptState.DELIVERED,
+            title=doc.title,
+            document_number=doc.document_number,
+            doc_type=doc.doc_type,
+            urgency=doc.urgency,
+            sender_name=sender,
+            sent_at=now,
+            first_sent_at=now,
+            paper=uid in paper,
+        )
+        for uid, role in targets.items()
+    ]
+
+
+def _distribute(doc: Document, actor: Any, *, only: Iterable[int] | None = None) -> int:
+    """Write the missing recipient rows in the caller's transaction; returns how many were added."""
+    _check(bool(doc.document_number), _("公文尚未编号，不能分发"))
+    targets = recipients_expand(doc)
+    if only is not None:
+        wanted = set(only)
+        targets = {u: r for u, r in targets.items() if u in wanted}
+    existing = set(DocumentReceipt.objects.filter(document=doc).values_list("unit_id", flat=True))
+    targets = {u: r for u, r in targets.items() if u not in existing}
+    now = timezone.now()
+    if not doc.digest:
+        doc.digest = document_digest(doc)
+    doc.sent_at = doc.sent_at or now
+    doc.save(update_fields=["digest", "sent_at"])
+    rows = _receipt_rows(doc, targets, now)
+    delay = float(os.environ.get(FANOUT_DELAY_ENV, "0") or 0)
+    if delay > 0:  # test hook: one row at a time, slowly, so a kill lands mid-way
+        for row in rows:
+            row.save(force_insert=True)
+            print(f"fanout row {row.unit_id}", flush=True)
+            time.sleep(delay)
+    else:
+        for i in range(0, len(rows), FANOUT_CHUNK):
+            DocumentReceipt.objects.bulk_create(rows[i : i + FANOUT_CHUNK])
+    clerks = _clerk_ids(targets)
+    _notify(
+        sorted({uid for ids in clerks.values() for uid in ids}),
+        title=_("待签收公文：%(title)s") % {"title": doc.title},
+        url="/documents/inbox/",
+        key=f"documents.delivered.{doc.pk}",
+        urgent=doc.urgency == Urgency.VERY_URGENT,
+    )
+    audit_record(
+        action="documents.document.distribute",
+        obj=doc,
+        after={"units": len(targets), "paper": sum(1 for r in rows if r.paper), "digest": doc.digest},
+        actor=actor,
+        unit=doc.unit,
+    )
+    return len(targets)
+
+
+def document_distribute(*, actor: Any, document: Document) -> int:
+    """分发 (again): add the recipient rows still missing, all in one transaction. Used by the retry after
+    an interrupted fan-out; the normal path is completing the 分发 step."""
+    if actor is not None:
+        _require(
+            access.has_unit_role(actor, document.unit, UnitRoleKind.CLERK), _("只有本单位文书可以分发公文")
+        )
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().select_related("unit").get(pk=document.pk)
+        _check(
+            doc.status in {DocumentStatus.DISTRIBUTE, DocumentStatus.SENT},
+            _("公文尚未用印，不能分发"),
+        )
+        return _distribute(doc, actor)
+
+
+# --- Exchange -----------------------------------------------------------------------------------------
+
+
+def _lock_receipt(receipt: DocumentReceipt) -> DocumentReceipt:
+    return DocumentReceipt.objects.select_for_update().select_related("document", "unit").get(pk=receipt.pk)
+
+
+@transaction.atomic
+def receipt_read(*, actor: Any, receipt: DocumentReceipt) -> DocumentReceipt:
+    """A recipient unit's staff opened the copy: 待签收 becomes 已阅 (first time only)."""
+    _require(access.can_view_unit_work(actor, receipt.unit), _("只能查看本单位的收文"))
+    if receipt.state != ReceiptState.DELIVERED:
+        return receipt
+    receipt = _lock_receipt(receipt)
+    if receipt.state == ReceiptState.DELIVERED:
+        receipt.state = ReceiptState.READ
+        receipt.read_at = timezone.now()
+        receipt.read_by = actor
+        receipt.save(update_fields=["state", "read_at", "read_by"])
+        audit_record(action="documents.receipt.read", obj=receipt, actor=actor, unit=receipt.unit)
+    return receipt
+
+
+def _clerk_of(actor: Any, receipt: DocumentReceipt, what: str) -> None:
+    _require(
+        access.has_unit_role(actor, receipt.unit_id, UnitRoleKind.CLERK),
+        _("只有本单位的文书（收发员）可以%(what)s") % {"what": what},
+    )
+
+
+@transaction.atomic
+def receipt_receive(*, actor: Any, receipt: DocumentReceipt) -> DocumentReceipt:
+    """签收: the clerk acknowledges the copy; who, when and the document's digest are recorded for good."""
+    _clerk_of(actor, receipt, _("签收"))
+    receipt = _lock_receipt(receipt)
+    _check(receipt.state != ReceiptState.RECEIVED, _("该公文已签收"))
+    _check(receipt.state in UNSIGNED_STATES, _("该公文已退文或已撤回，不能签收"))
+    now = timezone.now()
+    receipt.state = ReceiptState.RECEIVED
+    receipt.received_at = now
+    receipt.received_by = actor
+    receipt.received_by_name = actor.name[:64]
+    receipt.received_digest = receipt.document.digest
+    if receipt.read_at is None:
+        receipt.read_at, receipt.read_by = now, actor
+    receipt.save(
+        update_fields=[
+            "state",
+            "received_at",
+            "received_by",
+            "received_by_name",
+            "received_digest",
+            "read_at",
+            "read_by",
+        ]
+    )
+    audit_record(
+        action="documents.receipt.receive",
+        obj=receipt,
+        after={"document": receipt.document_id, "digest": receipt.received_digest, "by": actor.name},
+        actor=actor,
+        unit=receipt.unit,
+    )
+    return receipt
+
+
+@transaction.atomic
+def receipt_refuse(*, actor: Any, receipt: DocumentReceipt, reason: str) -> DocumentReceipt:
+    """退文: the clerk sends the copy back with a reason; the sender sees it and may fix and re-send."""
+    _clerk_of(actor, receipt, _("退文"))
+    reason = (reason or "").strip()
+    _check(len(reason) >= 2, _("请填写退文理由"))
+    _check(len(reason) <= MAX_REASON, _("退文理由不超过 %(n)s 字") % {"n": MAX_REASON})
+    receipt = _lock_receipt(receipt)
+    _check(receipt.state in UNSIGNED_STATES, _("该公文已签收、退文或撤回，不能退文"))
+    receipt.state = ReceiptState.REFUSED
+    receipt.refused_at = timezone.now()
+    receipt.refused_by = actor
+    receipt.refuse_reason = reason
+    receipt.save(update_fields=["state", "refused_at", "refused_by", "refuse_reason"])
+    doc = receipt.document
+    audit_record(
+        action="documents.receipt.refuse",
+        obj=receipt,
+        after={"document": doc.pk, "reason": reason},
+        actor=actor,
+        unit=receipt.unit,
+    )
+    senders = set(_clerk_ids([doc.unit_id]).get(doc.unit_id, [])) | {doc.created_by_id}
+    _notify(
+        sorted(senders),
+        title=_("%(unit)s退文：%(title)s") % {"unit": receipt.unit.name, "title": doc.title},
+        url=f"/documents/{doc.pk}/status/",
+        key=f"documents.refused.{receipt.pk}.{receipt.round}",
+    )
+    return receipt
+
+
+def _sender_clerk(actor: Any, document: Document, what: str) -> Document:
+    _require(
+        access.has_unit_role(actor, document.unit, UnitRoleKind.CLERK),
+        _("只有发文单位的文书可以%(what)s") % {"what": what},
+    )
+    doc = Document.objects.select_for_update().select_related("unit").get(pk=document.pk)
+    _check(doc.status == DocumentStatus.SENT, _("公文尚未分发"))
+    return doc
+
+
+def _unit_ids(values: Iterable[Any]) -> list[int]:
+    try:
+        ids = sorted({int(v) for v in values})
+    except (TypeError, ValueError):
+        raise DocumentError(_("单位参数无效")) from None
+    _check(bool(ids), _("请至少选择一个单位"))
+    return ids
+
+
+@transaction.atomic
+def document_resend(*, actor: Any, document: Document, unit_ids: Iterable[Any]) -> int:
+    """补发/重发: send again to the chosen units only (refused or recalled copies come back to 待签收;
+    addressed units without a copy get one)."""
+    doc = _sender_clerk(actor, document, _("重发"))
+    ids = _unit_ids(unit_ids)
+    receipts = list(
+        DocumentReceipt.objects.select_for_update().filter(document=doc, unit_id__in=ids).order_by("pk")
+    )
+    addressed = recipients_expand(doc)
+    missing = [u for u in ids if u not in {r.unit_id for r in receipts}]
+    _check(all(u in addressed for u in missing), _("所选单位不在本文的主送或抄送范围内"))
+    _check(
+        all(r.state in {ReceiptState.REFUSED, ReceiptState.RECALLED} for r in receipts),
+        _("只能向已退文、已撤回或未送达的单位重发"),
+    )
+    now = timezone.now()
+    doc.digest = document_digest(doc)  # the sender may have fixed the document before re-sending
+    doc.save(update_fields=["digest"])
+    for r in receipts:
+        r.state = ReceiptState.DELIVERED
+        r.sent_at = now
+        r.round += 1
+        r.refused_at = r.refused_by = r.recalled_at = r.read_at = r.read_by = None  # type: ignore[assignment]
+        r.refuse_reason = ""
+        r.title, r.document_number = doc.title, doc.document_number
+    DocumentReceipt.objects.bulk_update(
+        receipts,
+        [
+            "state",
+            "sent_at",
+            "round",
+            "refused_at",
+            "refused_by",
+            "recalled_at",
+            "read_at",
+            "read_by",
+            "refuse_reason",
+            "title",
+            "document_number",
+        ],
+    )
+    added = _receipt_rows(doc, {u: addressed[u] for u in missing}, now)
+    DocumentReceipt.objects.bulk_create(added)
+    clerks = _clerk_ids(ids)
+    for uid in ids:
+        rnd = next((r.round for r in receipts if r.unit_id == uid), 1)
+        _notify(
+            clerks.get(uid, []),
+            title=_("重发公文待签收：%(title)s") % {"title": doc.title},
+            url="/documents/inbox/",
+            key=f"documents.resent.{doc.pk}.{uid}.{rnd}",
+        )
+    audit_record(
+        action="documents.document.resend", obj=doc, after={"units": ids}, actor=actor, unit=doc.unit
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def document_recall(*, actor: Any, document: Document, unit_ids: Iterable[Any]) -> int:
+    """撤回: take back copies not yet signed; signed copies stay (a signed receipt cannot be undone)."""
+    doc = _sender_clerk(actor, document, _("撤回"))
+    ids = _unit_ids(unit_ids)
+    n = DocumentReceipt.objects.filter(document=doc, unit_id__in=ids, state__in=UNSIGNED_STATES).update(
+        state=ReceiptState.RECALLED, recalled_at=timezone.now()
+    )
+    _check(n > 0, _("所选单位均已签收或退文，没有可撤回的公文"))
+    audit_record(
+        action="documents.document.recall",
+        obj=doc,
+        after={"units": ids, "recalled": n},
+        actor=actor,
+        unit=doc.unit,
+    )
+    return n
+
+
+@transaction.atomic
+def document_urge(*, actor: Any, document: Document, unit_ids: Iterable[Any] | None = None) -> int:
+    """催办: remind the clerks of units that have not signed (in-app and SMS), at most once a day per unit."""
+    doc = _sender_clerk(actor, document, _("催办"))
+    rows = DocumentReceipt.objects.filter(document=doc, state__in=UNSIGNED_STATES)
+    if unit_ids is not None:
+        rows = rows.filter(unit_id__in=_unit_ids(unit_ids))
+    units = list(rows.values_list("unit_id", flat=True))
+    _check(bool(units), _("没有未签收的单位需要催办"))
+    clerks = _clerk_ids(units)
+    today = timezone.localdate().isoformat()
+    for uid in units:
+        _notify(
+            clerks.get(uid, []),
+            title=_("催办：请尽快签收公文《%(title)s》") % {"title": doc.title},
+            url="/documents/inbox/",
+            key=f"documents.urge.{doc.pk}.{uid}.{today}",
+            sms=True,
+            urgent=False,
+        )
+    audit_record(
+        action="documents.document.urge", obj=doc, after={"units": units}, actor=actor, unit=doc.unit
+    )
+    return len(units)
+
+
+@transaction.atomic
+def receipt_paper_sent(*, actor: Any, receipt: DocumentReceipt) -> DocumentReceipt:
+    """双轨制: the sender records that the paper copy for this unit went out."""
+    _sender_clerk(actor, receipt.document, _("登记纸质件"))
+    receipt = _lock_receipt(receipt)
+    _check(receipt.paper, _("该单位不接收纸质件"))
+    _check(receipt.paper_sent_at is None, _("纸质件已登记寄出"))
+    receipt.paper_sent_at = timezone.now()
+    receipt.save(update_fields=["paper_sent_at"])
+    audit_record(action="documents.receipt.paper_sent", obj=receipt, actor=actor, unit=receipt.document.unit)
+    return receipt

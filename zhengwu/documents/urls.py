@@ -1,0 +1,24 @@
+from django.urls import path
+
+from zhengwu.documents import views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("", views.outgoing, name="index"),
+    path("new/", views.create, name="new"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("stats/", views.stats, name="stats"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/step/", views.step, name="step"),
+    path("<int:pk>/files/", views.file_add, name="file_add"),
+    path("<int:pk>/status/", views.status, name="status"),
+    path("<int:pk>/status/rows/", views.status_rows, name="status_rows"),
+    path("<int:pk>/distribute/", views.distribute, name="distribute"),
+    path("<int:pk>/exchange/", views.exchange_action, name="exchange"),
+    path("incoming/<int:pk>/", views.incoming, name="incoming"),
+    path("incoming/<int:pk>/receive/", views.receive, name="receive"),
+    path("incoming/<int:pk>/refuse/", views.refuse, name="refuse"),
+    path("receipts/<int:pk>/paper/", views.paper_sent, name="paper_sent"),
+    path("files/<int:pk>/", views.file_download, name="file"),
+]

@@ -1,0 +1,387 @@
+"""Pages for official documents: drafting and the sending steps, the sender's live status, the inbox,
+the incoming copy with 签收/退文, file downloads (digest-checked) and statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from zhengwu.core import access
+from zhengwu.core.models import Unit, UnitGroup
+from zhengwu.documents import selectors, services
+from zhengwu.documents.models import (
+    DocType,
+    DocumentReceipt,
+    DocumentStatus,
+    FileKind,
+    ReceiptState,
+    Secrecy,
+    Urgency,
+)
+from zhengwu.documents.services import DocumentError
+from zhengwu.flow import selectors as flow_selectors
+from zhengwu.flow.engine import FlowError
+
+
+def _refused(request: HttpRequest, message: str, status: int = 400) -> HttpResponse:
+    return render(request, "documents/refused.html", {"message": message}, status=status)
+
+
+def _act(request: HttpRequest, call: Callable[[], Any], done: str, success: str) -> HttpResponse:
+    """Run one service call; a bad request or wrong state answers 400 with the reason, nothing written."""
+    try:
+        call()
+    except (DocumentError, FlowError) as exc:
+        return _refused(request, str(exc))
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    if success:
+        messages.success(request, success)
+    return redirect(done)
+
+
+def _unit_from(request: HttpRequest, raw: Any) -> Unit:
+    units = selectors.user_units(request.user)
+    if raw:
+        return access.unit_get_for_user(request.user, raw)
+    if not units:
+        raise PermissionDenied(_("您不属于任何单位"))
+    return units[0]
+
+
+@access.staff_required
+@require_GET
+def outgoing(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in DocumentStatus.values:
+        status = ""
+    rows = selectors.outgoing_for(request.user, status=status)[:200]
+    return render(
+        request,
+        "documents/outgoing.html",
+        {"rows": rows, "status": status, "statuses": DocumentStatus.choices},
+    )
+
+
+@access.staff_required
+def create(request: HttpRequest) -> HttpResponse:
+    reply_receipt: DocumentReceipt | None = None
+    raw_reply = request.POST.get("reply_to") or request.GET.get("reply_to")
+    if raw_reply:
+        reply_receipt = selectors.receipt_get_for_user(request.user, raw_reply)
+    unit = (
+        reply_receipt.unit
+        if reply_receipt
+        else _unit_from(request, request.POST.get("unit") or request.GET.get("unit"))
+    )
+    context: dict[str, Any] = {
+        "unit": unit,
+        "units": selectors.user_units(request.user),
+        "doc_types": DocType.choices,
+        "secrecies": Secrecy.choices,
+        "urgencies": Urgency.choices,
+        "all_units": Unit.objects.filter(is_active=True).order_by("path").only("pk", "name"),
+        "groups": UnitGroup.objects.order_by("sort", "name"),
+        "reply_to": reply_receipt,
+        "values": request.POST if request.method == "POST" else {},
+    }
+    if request.method != "POST":
+        return render(request, "documents/new.html", context)
+    try:
+        doc = services.document_create(
+            actor=request.user,
+            unit=unit,
+            doc_type=request.POST.get("doc_type", DocType.REPLY if reply_receipt else ""),
+            title=request.POST.get("title", ""),
+            number_code=request.POST.get("number_code", ""),
+            secrecy=request.POST.get("secrecy", Secrecy.NONE),
+            urgency=request.POST.get("urgency", Urgency.NORMAL),
+            main_units=request.POST.getlist("main_units"),
+            main_groups=request.POST.getlist("main_groups"),
+            copy_units=request.POST.getlist("copy_units"),
+            copy_groups=request.POST.getlist("copy_groups"),
+            body=request.FILES.get("body"),
+            attachments=request.FILES.getlist("attachments"),
+            reply_to=reply_receipt,
+            body_text=request.POST.get("body_text", ""),
+            attachment_note=request.POST.get("attachment_note", ""),
+            remark=request.POST.get("remark", ""),
+        )
+    except (DocumentError, FlowError, ValueError) as exc:
+        context["error"] = str(exc)
+        return render(request, "documents/new.html", context, status=400)
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    messages.success(request, _("已拟稿，请完成拟稿环节送核稿"))
+    return redirect(doc.get_absolute_url())
+
+
+@access.staff_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = selectors.document_get_for_user(request.user, pk)
+    task = services.document_open_task(doc)
+    can_act = bool(
+        task
+        and (
+            task.assignee_id == request.user.pk
+            or (task.assignee_id is None and flow_selectors.is_candidate(request.user, task))
+        )
+    )
+    history = []
+    if doc.instance_id:
+        instance = flow_selectors.instance_get_for_user(request.user, doc.instance_id)
+        history = flow_selectors.instance_history(instance)
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "doc": doc,
+            "task": task,
+            "can_act": can_act,
+            "history": history,
+            "files": doc.files.all(),
+            "recipients": doc.recipients.select_related("unit", "group"),
+            "editable": doc.status in {DocumentStatus.DRAFT, DocumentStatus.CHECK},
+        },
+    )
+
+
+@access.staff_required
+@require_POST
+def step(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = selectors.document_get_for_user(request.user, pk)
+    return _act(
+        request,
+        lambda: services.document_step_complete(
+            actor=request.user, document=doc, opinion=request.POST.get("opinion", "")
+        ),
+        doc.get_absolute_url(),
+        _("已办理"),
+    )
+
+
+@access.staff_required
+@require_POST
+def file_add(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = selectors.document_get_for_user(request.user, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _refused(request, _("请选择文件"))
+    kind = request.POST.get("kind", FileKind.ATTACHMENT)
+    return _act(
+        request,
+        lambda: services.document_file_add(actor=request.user, document=doc, upload=upload, kind=kind),
+        doc.get_absolute_url(),
+        _("文件已上传"),
+    )
+
+
+def _status_context(request: HttpRequest, pk: int) -> dict[str, Any]:
+    doc = selectors.document_get_for_user(request.user, pk)
+    state = request.GET.get("state", "")
+    if state != "pending" and state not in ReceiptState.values:
+        state = ""
+    return {
+        "doc": doc,
+        "status": selectors.exchange_status(doc, state=state),
+        "state": state,
+        "states": ReceiptState.choices,
+        "is_clerk": access.has_unit_role(request.user, doc.unit, "clerk"),
+    }
+
+
+@access.staff_required
+@require_GET
+def status(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "documents/status.html", _status_context(request, pk))
+
+
+@access.staff_required
+@require_GET
+def status_rows(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "documents/_status_rows.html", _status_context(request, pk))
+
+
+@access.staff_required
+@require_POST
+def distribute(request: HttpRequest, pk: int) -> HttpResponse:
+    doc = selectors.document_get_for_user(request.user, pk)
+    return _act(
+        request,
+        lambda: services.document_distribute(actor=request.user, document=doc),
+        f"/documents/{doc.pk}/status/",
+        _("已补齐分发"),
+    )
+
+
+@access.staff_required
+@require_POST
+def exchange_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """重发 / 撤回 / 催办 for the chosen units (催办 with none chosen: every unsigned unit)."""
+    doc = selectors.document_get_for_user(request.user, pk)
+    action = request.POST.get("action", "")
+    units = request.POST.getlist("units")
+    calls: dict[str, tuple[Callable[[], Any], str]] = {
+        "resend": (
+            lambda: services.document_resend(actor=request.user, document=doc, unit_ids=units),
+            _("已重发"),
+        ),
+        "recall": (
+            lambda: services.document_recall(actor=request.user, document=doc, unit_ids=units),
+            _("已撤回"),
+        ),
+        "urge": (
+            lambda: services.document_urge(actor=request.user, document=doc, unit_ids=units or None),
+            _("已催办（站内通知和短信）"),
+        ),
+    }
+    if action not in calls:
+        return _refused(request, _("未知操作"))
+    call, done = calls[action]
+    return _act(request, call, f"/documents/{doc.pk}/status/", done)
+
+
+@access.staff_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    unit = _unit_from(request, request.GET.get("unit"))
+    state = request.GET.get("state", "pending")
+    if state not in {"pending", "all"} and state not in ReceiptState.values:
+        state = "pending"
+    doc_type = request.GET.get("type", "")
+    if doc_type not in DocType.values:
+        doc_type = ""
+    query = request.GET.get("q", "").strip()[:100]
+    rows = selectors.inbox(unit, state="" if state == "all" else state, query=query, doc_type=doc_type)
+    return render(
+        request,
+        "documents/inbox.html",
+        {
+            "unit": unit,
+            "units": selectors.user_units(request.user),
+            "rows": rows,
+            "state": state,
+            "states": ReceiptState.choices,
+            "doc_type": doc_type,
+            "doc_types": DocType.choices,
+            "query": query,
+            "pending": selectors.inbox_pending_count(unit),
+        },
+    )
+
+
+@access.staff_required
+@require_GET
+def incoming(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt = selectors.receipt_get_for_user(request.user, pk)
+    receipt = services.receipt_read(actor=request.user, receipt=receipt)
+    doc = receipt.document
+    return render(
+        request,
+        "documents/incoming.html",
+        {
+            "receipt": receipt,
+            "doc": doc,
+            "files": doc.files.all(),
+            "is_clerk": access.has_unit_role(request.user, receipt.unit_id, "clerk"),
+            "can_reply": doc.doc_type == DocType.REQUEST,
+        },
+    )
+
+
+@access.staff_required
+@require_POST
+def receive(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt = selectors.receipt_get_for_user(request.user, pk)
+    return _act(
+        request,
+        lambda: services.receipt_receive(actor=request.user, receipt=receipt),
+        receipt.get_absolute_url(),
+        _("已签收"),
+    )
+
+
+@access.staff_required
+@require_POST
+def refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt = selectors.receipt_get_for_user(request.user, pk)
+    return _act(
+        request,
+        lambda: services.receipt_refuse(
+            actor=request.user, receipt=receipt, reason=request.POST.get("reason", "")
+        ),
+        receipt.get_absolute_url(),
+        _("已退文"),
+    )
+
+
+@access.staff_required
+@require_POST
+def paper_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        receipt = DocumentReceipt.objects.select_related("document", "document__unit").get(pk=int(pk))
+    except DocumentReceipt.DoesNotExist:
+        raise Http404(_("公文不存在或无权访问")) from None
+    doc = selectors.document_get_for_user(request.user, receipt.document_id)
+    return _act(
+        request,
+        lambda: services.receipt_paper_sent(actor=request.user, receipt=receipt),
+        f"/documents/{doc.pk}/status/",
+        _("纸质件已登记寄出"),
+    )
+
+
+@access.staff_required
+@require_GET
+def file_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every download checks the file against its SM3 digest; a mismatch is refused and recorded."""
+    row = selectors.file_get_for_user(request.user, pk)
+    if not services.file_verify(row):
+        services.file_tampered(actor=request.user, row=row)
+        return _refused(
+            request,
+            _("文件校验失败：该文件与登记时的 SM3 摘要不一致，可能已被篡改，已拒绝下载并记录审计。"),
+            409,
+        )
+    inline = request.GET.get("inline") == "1" and row.is_pdf
+    response = FileResponse(
+        row.file.open("rb"), as_attachment=not inline, filename=row.name, content_type=row.content_type
+    )
+    response["X-Content-SM3"] = row.sm3
+    return response  # type: ignore[return-value]  # a streaming response, served like any other
+
+
+def _parse_day(raw: str | None, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(raw) if raw else default
+    except ValueError:
+        return default
+
+
+@access.staff_required
+@require_GET
+def stats(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    start = _parse_day(request.GET.get("start"), today.replace(month=1, day=1))
+    end = _parse_day(request.GET.get("end"), today)
+    if end < start:
+        return _refused(request, _("结束日期不能早于开始日期"))
+    units = selectors.user_units(request.user)
+    tz = timezone.get_current_timezone()
+    figures = selectors.units_document_stats(
+        [u.pk for u in units],
+        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    )
+    rows = [(u, figures[u.pk]) for u in units]
+    return render(request, "documents/stats.html", {"rows": rows, "start": start, "end": end})
