@@ -18,6 +18,7 @@ import copy
 import json
 import re
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -532,6 +533,34 @@ def workflow_dump(workflow: BpmnWorkflow) -> str:
     return SERIALIZER.serialize_json(workflow)
 
 
+def _tree_order(tasks: dict[str, Any], root: str) -> dict[str, Any]:
+    """The serialised tasks with every parent before its children.
+
+    SpiffWorkflow stores a task's data as a delta against its parent and restores the tasks in mapping
+    order, so a child read before its parent silently loses its data. JSON text keeps the order it was
+    written in, but PostgreSQL's jsonb reorders object keys: restore in tree order whatever the column.
+    """
+    ordered: dict[str, Any] = {}
+    queue = deque([root])
+    while queue:
+        task_id = queue.popleft()
+        if task_id in ordered or task_id not in tasks:
+            continue
+        ordered[task_id] = tasks[task_id]
+        queue.extend(tasks[task_id].get("children", []))
+    for task_id, task in tasks.items():
+        ordered.setdefault(task_id, task)
+    return ordered
+
+
+def _in_tree_order(dct: dict[str, Any]) -> None:
+    dct["tasks"] = _tree_order(dct["tasks"], dct["root"])
+    dct["subprocesses"] = {
+        key: {**sub, "tasks": _tree_order(sub["tasks"], sub["root"])}
+        for key, sub in dct.get("subprocesses", {}).items()
+    }
+
+
 def workflow_load(definition: Any, state: dict[str, Any] | str, version: str) -> BpmnWorkflow:
     """Restore a workflow; an older serialisation is migrated and restored with its own stored spec."""
     # Restoring pops keys from the top-level dict only (a shallow copy keeps the caller's intact);
@@ -541,8 +570,10 @@ def workflow_load(definition: Any, state: dict[str, Any] | str, version: str) ->
     if stored != CURRENT_VERSION:
         dct = copy.deepcopy(dct)
         state_migrate(dct, stored)
+        _in_tree_order(dct)
         workflow = SERIALIZER.from_dict(dct)
     else:
+        _in_tree_order(dct)
         spec, subprocess_specs = specs_for(definition)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
