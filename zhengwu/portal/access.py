@@ -56,6 +56,11 @@ def can_manage_words(user: Any) -> bool:
     return main is not None and access.has_unit_role(user, main.unit_id, REVIEWER, UnitRoleKind.UNIT_ADMIN)
 
 
+def can_manage_scoring(user: Any) -> bool:
+    """The monthly site scoring and its rules: the same keepers as the word list (信息化办)."""
+    return can_manage_words(user)
+
+
 def sites_for(user: Any) -> list[Site]:
     """Sites whose editor pages the user may open."""
     if not access.is_staff_user(user):

@@ -170,3 +170,22 @@ class WordForm(forms.Form):
     word = forms.CharField(label=_("敏感词"), max_length=64)
     level = forms.ChoiceField(label=_("处理方式"), choices=WordLevel.choices)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class ScoringRuleForm(forms.Form):
+    weight = forms.IntegerField(label=_("分值"), min_value=0, max_value=100)
+    description = forms.CharField(label=_("评分办法"), max_length=300)
+    params = forms.JSONField(label=_("参数"), required=False)
+    is_active = forms.BooleanField(label=_("启用"), required=False)
+
+    def clean_params(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("params") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError(_("参数应写成 {“名称”: 数值} 的形式"))
+        return value
+
+
+class ScoringMonthForm(forms.Form):
+    month = forms.DateField(
+        label=_("月份"), input_formats=["%Y-%m"], widget=forms.DateInput(attrs={"type": "month"})
+    )

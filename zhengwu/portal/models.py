@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from zhengwu.core.models import Unit
 
 # Column slugs that would collide with the published tree's own files and folders.
-RESERVED_SLUGS = {"art", "_assets", "index", "sitemap", "rss", "static", "search", "list"}
+RESERVED_SLUGS = {"art", "_assets", "index", "sitemap", "rss", "static", "search", "list", "ranking"}
 
 
 class SiteKind(models.TextChoices):
@@ -398,3 +398,44 @@ class PageViewDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.site_id} {self.key}: {self.views}"
+
+
+class ScoringRule(models.Model):
+    """网站量化打分规则: one published, editable rule of the monthly site scoring."""
+
+    code = models.SlugField(_("规则代码"), max_length=32, unique=True)
+    name = models.CharField(_("规则名称"), max_length=64)
+    description = models.CharField(_("评分办法"), max_length=300)
+    weight = models.PositiveSmallIntegerField(_("分值"))
+    # Rule parameters: {"days": 30} for timeliness, {"per_link": 2} for broken links.
+    params = models.JSONField(_("参数"), default=dict, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        verbose_name = _("评分规则")
+        verbose_name_plural = _("评分规则")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SiteScore(models.Model):
+    """One site's score for one month (政务网站量化打分), with each rule's points and its rank."""
+
+    month = models.DateField(_("月份"))  # the first day of the month
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="scores")
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=1)
+    rank = models.PositiveSmallIntegerField(_("排名"))
+    details = models.JSONField(default=dict)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["month", "rank"]
+        constraints = [models.UniqueConstraint(fields=["month", "site"], name="portal_score_unique")]
+        verbose_name = _("网站得分")
+        verbose_name_plural = _("网站得分")
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.site_id}: {self.score}"

@@ -393,12 +393,34 @@ def write_home(w: _Writer, site_id: int) -> None:
             members = [s for s in others if s.kind == kind]
             if members:
                 directory.append({"label": label, "sites": members})
-    context = w.site_context(site) | {"blocks": blocks, "latest": latest, "directory": directory}
+    from zhengwu.portal.models import SiteScore
+
+    has_ranking = site.kind == SiteKind.MAIN and SiteScore.objects.exists()
+    context = w.site_context(site) | {
+        "blocks": blocks,
+        "latest": latest,
+        "directory": directory,
+        "has_ranking": has_ranking,
+    }
     w.write(f"{folder}/index.html", w.render("portal/site/home.html", context))
     columns = list(site.columns.filter(is_active=True).order_by("sort", "id"))
     w.write(
         f"{folder}/sitemap.xml", w.render("portal/site/sitemap_index.xml", context | {"columns": columns})
     )
+
+
+def write_ranking(w: _Writer, site_id: int) -> None:
+    """网站绩效评估排名: the latest month's scores of every site and the rules they were scored by."""
+    from zhengwu.portal.models import ScoringRule, Site, SiteScore
+
+    site = Site.objects.select_related("unit").filter(pk=site_id).first()
+    if site is None:
+        return
+    latest = SiteScore.objects.order_by("-month").values_list("month", flat=True).first()
+    scores = list(SiteScore.objects.filter(month=latest).select_related("site")) if latest else []
+    rules = list(ScoringRule.objects.filter(is_active=True))
+    context = w.site_context(site) | {"month": latest, "scores": scores, "rules": rules, "ranking": True}
+    w.write(f"{_site_dir(site)}/ranking/index.html", w.render("portal/site/ranking.html", context))
 
 
 def write_cluster(w: _Writer) -> None:
@@ -435,6 +457,7 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
     homes: set[int] = set()
     columns: dict[int, dict[str, Any]] = {}
     cluster = False
+    rankings: set[int] = set()
 
     def column_wants(cid: int) -> dict[str, Any]:
         return columns.setdefault(cid, {"from": None, "append": False, "singles": set(), "full": False})
@@ -450,6 +473,8 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
             items.update(Item.objects.filter(site_id=t.id, live_version=None).values_list("pk", flat=True))
         elif t.kind == "cluster":
             cluster = True
+        elif t.kind == "ranking":
+            rankings.add(t.id)
         elif t.kind == "item":
             items.add(t.id)
         elif t.kind == "home":
@@ -480,6 +505,8 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
             )
         for site_id in sorted(homes):
             write_home(writer, site_id)
+        for site_id in sorted(rankings):
+            write_ranking(writer, site_id)
         if cluster:
             write_cluster(writer)
     if writer.report.written or writer.report.deleted:

@@ -38,11 +38,13 @@ from zhengwu.portal.models import (
     Placement,
     PlacementKind,
     PlacementState,
+    ScoringRule,
     SearchEntry,
     SearchScope,
     SensitiveWord,
     Site,
     SiteKind,
+    SiteScore,
     WithdrawReason,
     WordLevel,
 )
@@ -1070,3 +1072,75 @@ def page_view_record(*, path: str, day: dt.date | None = None) -> bool:
             except IntegrityError:  # another reader's first view of the day won the race
                 PageViewDay.objects.filter(day=day, site=site, key=key).update(views=F("views") + 1)
     return True
+
+
+# --- Monthly site scoring (政务网站量化打分) ---------------------------------------------------------
+
+
+@transaction.atomic
+def scoring_rule_update(
+    *, actor: Any, rule: ScoringRule, weight: int, is_active: bool, description: str, params: dict[str, Any]
+) -> ScoringRule:
+    """修改评分规则: the informatization office edits the published rules."""
+    if not access.can_manage_scoring(actor):
+        raise PermissionDenied(_("您不能修改网站评分规则"))
+    if not 0 <= weight <= 100:
+        raise ValidationError({"weight": _("分值应在 0 到 100 之间")})
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": _("请写明评分办法")})
+    for key, value in params.items():
+        if not isinstance(value, int | float) or value < 0 or value > 3650:
+            raise ValidationError({"params": _("参数“%(k)s”应为 0 到 3650 之间的数") % {"k": key}})
+    rule = ScoringRule.objects.select_for_update().get(pk=rule.pk)
+    fields = ["weight", "is_active", "description", "params"]
+    before = snapshot(rule, fields)
+    rule.weight, rule.is_active, rule.description, rule.params = weight, is_active, description[:300], params
+    rule.save(update_fields=fields)
+    audit_record(
+        action="portal.scoring.rule", obj=rule, before=before, after=snapshot(rule, fields), actor=actor
+    )
+    main = Site.objects.filter(kind=SiteKind.MAIN).first()
+    if main is not None:
+        publishing.request(publishing.Target("ranking", main.pk))
+    return rule
+
+
+def site_scores_compute(*, actor: Any, month: dt.date) -> list[SiteScore]:
+    """月度评分: score every active site for the month under the active rules, rank them, keep the
+    result and publish the ranking table on the main site."""
+    from zhengwu.portal import scoring
+
+    if actor is not None and not access.can_manage_scoring(actor):
+        raise PermissionDenied(_("您不能进行网站评分"))
+    month = month.replace(day=1)
+    if month > timezone.localdate():
+        raise ValidationError(_("不能为尚未开始的月份评分"))
+    rules = list(ScoringRule.objects.filter(is_active=True))
+    results = []
+    for site in Site.objects.filter(is_active=True).order_by("sort", "id"):
+        score, details = scoring.score_site(site, rules, month)
+        results.append((site, score, details))
+    results.sort(key=lambda r: (-r[1], r[0].sort, r[0].pk))
+    with transaction.atomic():
+        SiteScore.objects.filter(month=month).delete()
+        saved = []
+        rank = 0
+        previous: Any = None
+        for position, (site, score, details) in enumerate(results, start=1):
+            if score != previous:
+                rank, previous = position, score
+            saved.append(SiteScore(month=month, site=site, score=score, rank=rank, details=details))
+        SiteScore.objects.bulk_create(saved)
+        audit_record(
+            action="portal.scoring.compute",
+            object_type="portal.sitescore",
+            object_id=month.strftime("%Y-%m"),
+            object_label=_("%(m)s 网站评分") % {"m": month.strftime("%Y-%m")},
+            after={"sites": len(saved), "rules": [r.code for r in rules]},
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        main = Site.objects.filter(kind=SiteKind.MAIN).first()
+        if main is not None:
+            publishing.request(publishing.Target("ranking", main.pk), publishing.Target("home", main.pk))
+    return saved

@@ -35,6 +35,7 @@ urlpatterns += [
         views_editor.placement_reject,
         name="cms_placement_reject",
     ),
+    path("cms/scoring/", views_editor.scoring, name="cms_scoring"),
     path("cms/words/", views_editor.words, name="cms_words"),
     path("cms/words/<int:word_id>/", views_editor.word_update, name="cms_word_update"),
     path("cms/words/<int:word_id>/remove/", views_editor.word_remove, name="cms_word_remove"),

@@ -26,6 +26,8 @@ from zhengwu.portal.forms import (
     PushForm,
     ReturnForm,
     ReviewForm,
+    ScoringMonthForm,
+    ScoringRuleForm,
     SiteForm,
     WithdrawForm,
     WordForm,
@@ -36,8 +38,10 @@ from zhengwu.portal.models import (
     ItemState,
     Placement,
     PlacementState,
+    ScoringRule,
     SensitiveWord,
     SiteKind,
+    SiteScore,
     WordLevel,
 )
 
@@ -449,3 +453,53 @@ def word_remove(request: HttpRequest, word_id: int) -> HttpResponse:
 
 
 __all__ = ["Placement", "PlacementState"]
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def scoring(request: HttpRequest) -> HttpResponse:
+    """网站量化打分: the published rules (editable) and the monthly scoring run."""
+    if not access.can_manage_scoring(request.user):
+        raise Http404(_("页面不存在"))
+    errors: list[str] = []
+    month_form = ScoringMonthForm(request.POST if request.POST.get("action") == "compute" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "compute":
+            if month_form.is_valid():
+                try:
+                    services.site_scores_compute(actor=request.user, month=month_form.cleaned_data["month"])
+                except ValidationError as exc:
+                    errors.extend(_messages_of(exc))
+                else:
+                    messages.success(request, _("已完成评分并发布排名"))
+                    return redirect("portal:cms_scoring")
+            else:
+                errors.append(_("请选择要评分的月份"))
+        else:
+            rule = ScoringRule.objects.filter(pk=request.POST.get("rule") or 0).first()
+            form = ScoringRuleForm(request.POST)
+            if rule is None:
+                errors.append(_("评分规则不存在"))
+            elif not form.is_valid():
+                errors.extend(str(e) for errs in form.errors.values() for e in errs)
+            else:
+                try:
+                    services.scoring_rule_update(actor=request.user, rule=rule, **form.cleaned_data)
+                except ValidationError as exc:
+                    errors.extend(_messages_of(exc))
+                else:
+                    messages.success(request, _("评分规则已更新"))
+                    return redirect("portal:cms_scoring")
+    latest = SiteScore.objects.order_by("-month").values_list("month", flat=True).first()
+    return render(
+        request,
+        "portal/editor/scoring.html",
+        {
+            "rules": ScoringRule.objects.all(),
+            "month_form": month_form,
+            "errors": errors,
+            "month": latest,
+            "scores": SiteScore.objects.filter(month=latest).select_related("site") if latest else [],
+        },
+        status=400 if errors else 200,
+    )

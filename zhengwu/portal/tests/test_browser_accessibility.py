@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from zhengwu.portal import services
 from zhengwu.portal.tests.factories import Cluster, publish
@@ -46,6 +47,7 @@ def test_the_published_pages_and_the_desk_pass_an_accessibility_check(
     )
     placement = services.item_push(actor=c.dept_editor, item=item, column=c.main_dept_news)
     services.placement_approve(actor=c.main_reviewer, placement=placement)
+    services.site_scores_compute(actor=c.main_reviewer, month=timezone.localdate())
     base = live_server.url
     # axe is injected as a script, which the pages' own CSP would rightly refuse.
     context = browser.new_context(locale="zh-CN", bypass_csp=True)
@@ -57,6 +59,7 @@ def test_the_published_pages_and_the_desk_pass_an_accessibility_check(
         f"/site/wlj/art/{item.pk}.html",
         "/site/pl/",
         "/site/pl/bmdt/",
+        "/site/pl/ranking/",
         "/search/?q=惠民",
     ]
     # The check itself works: an image without alternative text is a critical violation.
