@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from zhengwu.core.models import User
 from zhengwu.documents import services
@@ -33,6 +39,10 @@ class Office:
 @pytest.fixture
 def office(cast: Any, settings: Any, tmp_path: Any) -> Office:
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    return office_build(cast)
+
+
+def office_build(cast: Any) -> Office:
     return Office(
         drafter=cast.city_clerk,
         reviewer=_staff("city_reviewer", "钱核稿", cast.city_gov, "秘书科长", ["reviewer"]),
@@ -76,3 +86,53 @@ def walk(office: Office, doc: Document, *, until: str = "") -> Document:
 
 def send_notice(office: Office, **extra: Any) -> Document:
     return walk(office, draft_notice(office, **extra))
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: Any) -> Path:
+    """A migrated SQLite file, built once per run and copied for each test that needs a file database."""
+    base = tmp_path_factory.mktemp("documents-db")
+    db = base / "template.sqlite3"
+    run_manage(_env(f"sqlite:///{db}", base / "data"), "migrate", "-v", "0")
+    return db
+
+
+def _env(database_url: str, data_dir: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="zhengwu.settings",
+        ZHENGWU_DATA_DIR=str(data_dir),
+        DATABASE_URL=database_url,
+        ZHENGWU_TESTING="1",
+        ZHENGWU_QUEUE_IMMEDIATE="0",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+@pytest.fixture
+def file_db(transactional_db: Any, migrated_sqlite: Path, tmp_path: Path) -> dict[str, str]:
+    """Environment for subprocesses that share a database with this test: on PostgreSQL the test database
+    itself (data committed, transactional test), on SQLite a migrated file of its own."""
+    if connection.vendor == "postgresql":
+        s = connection.settings_dict
+        url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+        return _env(url, tmp_path / "data")
+    db = tmp_path / "zhengwu.sqlite3"
+    shutil.copy(migrated_sqlite, db)
+    return _env(f"sqlite:///{db}", tmp_path / "data")
+
+
+def run_manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
