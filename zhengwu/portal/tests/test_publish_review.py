@@ -241,3 +241,18 @@ def test_it_refuses_items_that_are_not_proactively_public(cluster: Cluster) -> N
     )
     with pytest.raises(ValidationError, match="不在网站主动发布"):
         services.item_submit(actor=c.dept_editor, item=item)
+
+
+def test_the_queue_publishes_due_items_each_minute(cluster: Cluster) -> None:
+    from freezegun import freeze_time
+
+    from zhengwu.portal import tasks
+
+    c = cluster
+    when = timezone.now() + dt.timedelta(minutes=5)
+    item = publish(c.dept_editor, c.dept_reviewer, c.dept, c.dept_news, "定时发布的公告", publish_at=when)
+    assert tasks.portal_publish_due.call_local() == 0
+    with freeze_time(when + dt.timedelta(seconds=30)):
+        assert tasks.portal_publish_due.call_local() == 1
+    item.refresh_from_db()
+    assert item.state == ItemState.PUBLISHED
