@@ -36,8 +36,6 @@ from zhengwu.portal.models import (
     Item,
     ItemKind,
     ItemState,
-    Placement,
-    PlacementState,
     ScoringRule,
     SensitiveWord,
     SiteKind,
@@ -450,9 +448,6 @@ def word_remove(request: HttpRequest, word_id: int) -> HttpResponse:
     services.sensitive_word_remove(actor=request.user, word=word)
     messages.success(request, _("已从词库删除"))
     return redirect("portal:cms_words")
-
-
-__all__ = ["Placement", "PlacementState"]
 
 
 @staff_required
