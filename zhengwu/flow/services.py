@@ -353,7 +353,12 @@ def definition_cached(definition_id: int) -> ProcessDefinition:
 
 
 def _lock_instance(instance_id: int) -> ProcessInstance:
-    instance = ProcessInstance.objects.select_for_update().select_related("business_type").get(pk=instance_id)
+    # of=("self",): lock the instance row only, not the content-type row the join reads.
+    instance = (
+        ProcessInstance.objects.select_for_update(of=("self",))
+        .select_related("business_type")
+        .get(pk=instance_id)
+    )
     instance.definition = definition_cached(instance.definition_id)
     return instance
 
@@ -370,7 +375,10 @@ def _lock_task(task: Task | int) -> tuple[Task, ProcessInstance]:
         raise FlowError(_("待办事项不存在"))
     instance = _lock_instance(instance_id)
     locked = (
-        Task.objects.select_for_update().select_related("unit").filter(pk=pk, instance_id=instance_id).first()
+        Task.objects.select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(pk=pk, instance_id=instance_id)
+        .first()
     )
     if locked is None:
         raise FlowError(_("待办事项不存在"))
@@ -1084,7 +1092,7 @@ def clock_stop_end(*, actor: Any, stop: ClockStop) -> ClockStop:
     if owner_instance_id is None:
         raise FlowError(_("暂停记录不存在"))
     instance = _lock_instance(owner_instance_id)
-    stop = ClockStop.objects.select_for_update().select_related("task").get(pk=stop.pk)
+    stop = ClockStop.objects.select_for_update(of=("self",)).select_related("task").get(pk=stop.pk)
     if stop.ended_at is not None:
         raise FlowError(_("计时已经恢复"))
     if stop.automatic:
