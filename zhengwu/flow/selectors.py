@@ -104,12 +104,13 @@ def to_read_for(user: Any, *, unread_only: bool = True) -> QuerySet[ReadItem]:
     return qs.order_by("-created_at", "-id")
 
 
-def task_get_for_user(user: Any, task_id: Any, *, act: bool = False) -> Task:
+def task_get_for_user(user: Any, task_id: Any, *, act: bool = False, case_reader: bool = False) -> Task:
     """The task if it is the user's; 404 otherwise (whether it exists or not).
 
     ``act=True`` (claim, complete, send back, transfer …): the open task's holder, or — while unclaimed —
     a holder of its post or role in its unit. Reading (``act=False``) also lets in whoever completed it,
     the one it was transferred or delegated away from, and staff of the task's own unit.
+    ``case_reader=True`` (催办 from the case page): anyone who may read the task's case.
     """
     try:
         pk = int(task_id)
@@ -125,6 +126,10 @@ def task_get_for_user(user: Any, task_id: Any, *, act: bool = False) -> Task:
     if task is None:
         raise Http404(_("待办事项不存在或无权访问"))
     allowed = is_holder(user, task) or is_candidate(user, task)
+    if not allowed and case_reader:
+        allowed = access.is_system_admin(user) or (
+            ProcessInstance.objects.filter(pk=task.instance_id).filter(instance_visible_q(user)).exists()
+        )
     if not allowed and not act:
         allowed = user.pk in {task.completed_by_id, task.delegated_from_id, task.transferred_from_id} or (
             task.unit_id in access.user_unit_ids(user)

@@ -222,10 +222,7 @@ def task_circulate(request: HttpRequest, task_id: int) -> HttpResponse:
 @staff_required
 def task_urge(request: HttpRequest, task_id: int) -> HttpResponse:
     """催办 from the instance page: anyone who may read the case, except the holder."""
-    try:
-        task = services.Task.objects.select_related("instance").get(pk=int(task_id))
-    except (services.Task.DoesNotExist, ValueError):
-        raise Http404(_("待办事项不存在或无权访问")) from None
+    task = selectors.task_get_for_user(request.user, task_id, case_reader=True)
     instance = selectors.instance_get_for_user(request.user, task.instance_id)
     form = forms.UrgeForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
