@@ -267,6 +267,7 @@ class DocumentReceipt(models.Model):
             models.Index(fields=["unit", "state", "-sent_at"], name="doc_receipt_inbox"),
             models.Index(fields=["unit", "-sent_at"], name="doc_receipt_unit_sent"),
             models.Index(fields=["document", "state"], name="doc_receipt_doc_state"),
+            models.Index(fields=["unit", "document_number"], name="doc_receipt_unit_number"),
         ]
         verbose_name = _("收文签收")
         verbose_name_plural = _("收文签收")

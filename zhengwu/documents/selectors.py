@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from zhengwu.documents.models import (
 from zhengwu.workdays.calendar import Limit, due_at
 
 INBOX_PAGE = 50
+NUMBER_RE = re.compile(r"^\S+〔\d{4}〕\d+号$")
 
 
 def _pk(value: Any) -> int:
@@ -117,7 +119,9 @@ def inbox(
         rows = rows.exclude(state=ReceiptState.RECALLED)
     if doc_type:
         rows = rows.filter(doc_type=doc_type)
-    if query:
+    if query and NUMBER_RE.match(query):
+        rows = rows.filter(document_number=query)  # a whole 发文字号: straight from the (unit, number) index
+    elif query:
         rows = rows.filter(Q(title__contains=query) | Q(document_number__contains=query))
     if before is not None:
         rows = rows.filter(sent_at__lt=before)

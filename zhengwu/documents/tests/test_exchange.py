@@ -225,3 +225,11 @@ def test_it_retries_a_distribution_without_doubles(office: Office) -> None:
     assert services.document_distribute(actor=office.drafter, document=doc) == 1
     assert DocumentReceipt.objects.filter(document=doc).count() == 2
     assert timezone.now() >= doc.sent_at
+
+
+def test_it_finds_a_copy_by_its_whole_document_number(office: Office) -> None:
+    first = send_notice(office, title="第一份")
+    send_notice(office, title="第二份")
+    a = office.cast.county_a_gov
+    assert [r["title"] for r in selectors.inbox(a, query=first.document_number)] == ["第一份"]
+    assert len(selectors.inbox(a, query="平政发")) == 2
