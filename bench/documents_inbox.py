@@ -118,12 +118,9 @@ def main() -> None:
                         )
                     )
             DocumentReceipt.objects.bulk_create(receipts, batch_size=2000)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
-    else:
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE")
+    with connection.cursor() as cur:
+        # What autovacuum does on a live PostgreSQL (the visibility map lets counts use the index alone).
+        cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     print(
         f"database: {connection.vendor}; documents: {args.docs}; receipts: {args.docs * 3} ({time.perf_counter() - t0:.0f} s to load)"
     )

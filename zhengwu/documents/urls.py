@@ -21,4 +21,5 @@ urlpatterns = [
     path("incoming/<int:pk>/refuse/", views.refuse, name="refuse"),
     path("receipts/<int:pk>/paper/", views.paper_sent, name="paper_sent"),
     path("files/<int:pk>/", views.file_download, name="file"),
+    path("files/<int:pk>/preview/", views.file_preview, name="preview"),
 ]

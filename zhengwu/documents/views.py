@@ -361,6 +361,16 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response  # type: ignore[return-value]  # a streaming response, served like any other
 
 
+@access.staff_required
+@require_GET
+def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """PDF preview in the browser (PDF.js); the file itself is fetched through the digest-checked download."""
+    row = selectors.file_get_for_user(request.user, pk)
+    if not row.is_pdf:
+        return _refused(request, _("只有 PDF 文件可以在线预览，其他格式请下载后查看"))
+    return render(request, "documents/preview.html", {"row": row})
+
+
 def _parse_day(raw: str | None, default: dt.date) -> dt.date:
     try:
         return dt.date.fromisoformat(raw) if raw else default

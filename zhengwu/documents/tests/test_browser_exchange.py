@@ -72,6 +72,10 @@ def test_it_sends_a_notice_to_the_counties_and_the_sender_sees_sign_and_refusal_
     doc.refresh_from_db()
     assert page.get_by_test_id("document-number").inner_text() == doc.document_number
     assert "同意印发" in page.content()
+    page.get_by_test_id("preview-link").click()
+    page.wait_for_selector("#pdf-viewer[data-pages='1'] canvas", timeout=20000)
+    assert page.locator("#pdf-status").inner_text() == "共 1 页"
+    page.goto(f"{base}/documents/{doc.pk}/")
     page.get_by_test_id("status-link").click()
     page.wait_for_load_state("networkidle")
     assert _state(page, "崆峒区人民政府").inner_text() == "待签收"

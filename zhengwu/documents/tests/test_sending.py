@@ -173,3 +173,17 @@ def test_it_drafts_signs_off_and_sends_through_the_pages(office: Office, client_
     assert doc.status == DocumentStatus.SENT
     assert DocumentReceipt.objects.filter(document=doc).count() == 3
     assert c.post(f"/documents/{doc.pk}/step/", {"opinion": ""}).status_code == 400
+
+
+def test_it_previews_a_pdf_in_the_browser_page_and_only_for_those_who_may_read_it(
+    office: Office, client_for: Any
+) -> None:
+    doc = draft_notice(office, attachments=[SimpleUploadedFile("附件.docx", b"PK\x03\x04docx")])
+    pdf_row = doc.files.get(kind="body")
+    word_row = doc.files.get(kind="attachment")
+    c = client_for(office.drafter)
+    page = c.get(f"/documents/files/{pdf_row.pk}/preview/").content.decode()
+    assert "vendor/pdfjs/pdf.min.js" in page and f"/documents/files/{pdf_row.pk}/?inline=1" in page
+    word = c.get(f"/documents/files/{word_row.pk}/preview/")
+    assert word.status_code == 400 and "只有 PDF 文件可以在线预览" in word.content.decode()
+    assert client_for(office.clerk_a).get(f"/documents/files/{pdf_row.pk}/preview/").status_code == 404
