@@ -35,6 +35,9 @@ def _modules(user: Any) -> list[dict[str, str]]:
         modules.append({"name": _("网站内容管理"), "url": reverse("portal:cms_home")})
     modules.append({"name": _("期限计算器"), "url": reverse("workdays:explain")})
     modules.append({"name": _("待办已办"), "url": reverse("flow:tasks")})
+    if access.user_unit_ids(user):  # 公文: the unit's inbox to sign, and its outgoing documents
+        modules.append({"name": _("公文收文"), "url": reverse("documents:inbox")})
+        modules.append({"name": _("公文发文"), "url": reverse("documents:index")})
     modules.append({"name": _("办件流程"), "url": reverse("flow:instances")})
     modules.append({"name": _("委托代办"), "url": reverse("flow:delegations")})
     modules.append({"name": _("流程定义"), "url": reverse("flow:definitions")})

@@ -233,3 +233,12 @@ def test_it_finds_a_copy_by_its_whole_document_number(office: Office) -> None:
     a = office.cast.county_a_gov
     assert [r["title"] for r in selectors.inbox(a, query=first.document_number)] == ["第一份"]
     assert len(selectors.inbox(a, query="平政发")) == 2
+
+
+def test_it_offers_the_inbox_and_outgoing_documents_on_the_workbench(office: Office, client_for: Any) -> None:
+    page = client_for(office.clerk_a).get("/workbench/").content.decode()
+    assert 'href="/documents/inbox/"' in page and 'href="/documents/"' in page
+    assert (
+        'href="/documents/inbox/"'
+        not in client_for(office.cast.system_admin).get("/workbench/").content.decode()
+    )
