@@ -281,3 +281,42 @@ class DocumentReceipt(models.Model):
     @property
     def is_unsigned(self) -> bool:
         return self.state in UNSIGNED_STATES
+
+
+class IncomingStatus(models.TextChoices):
+    REGISTER = "register", _("登记")
+    PROPOSE = "propose", _("拟办")
+    INSTRUCT = "instruct", _("批办")
+    HANDLE = "handle", _("承办")
+    ARCHIVE = "archive", _("归档")
+    DONE = "done", _("已归档")
+
+
+class IncomingRecord(models.Model):
+    """收文登记: a signed copy registered in the receiving unit with its receiving number, handled on the
+    process engine (拟办 → 批办 → 承办 → 归档), every opinion kept on the process's to-do rows."""
+
+    receipt = models.OneToOneField(DocumentReceipt, on_delete=models.PROTECT, related_name="incoming")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    receiving_year = models.PositiveIntegerField()
+    receiving_seq = models.PositiveIntegerField()
+    receiving_number = models.CharField(_("收文编号"), max_length=64)
+    status = models.CharField(max_length=16, choices=IncomingStatus.choices, default=IncomingStatus.REGISTER)
+    instance_id = models.BigIntegerField(null=True, blank=True)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "receiving_year", "receiving_seq"], name="incoming_receiving_number_unique"
+            )
+        ]
+        verbose_name = _("收文登记")
+        verbose_name_plural = _("收文登记")
+
+    def __str__(self) -> str:
+        return f"{self.receiving_number} {self.receipt.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("documents:incoming", args=[self.receipt_id])

@@ -36,6 +36,8 @@ from zhengwu.documents.models import (
     DocumentRecipient,
     DocumentStatus,
     FileKind,
+    IncomingRecord,
+    IncomingStatus,
     ReceiptState,
     RecipientRole,
     Secrecy,
@@ -95,20 +97,23 @@ def refuse_classified(secrecy: str) -> None:
 # --- Process definition ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _process_text() -> tuple[str, str]:
-    text = PROCESS_FILE.read_text(encoding="utf-8")
+INCOMING_KEY = "document_incoming"
+
+
+@lru_cache(maxsize=4)
+def _process_text(key: str) -> tuple[str, str]:
+    text = (PROCESS_FILE.parent / f"{key}.bpmn").read_text(encoding="utf-8")
     return text, flow_services.definition_checksum(text, {})
 
 
-def process_publish() -> ProcessDefinition:
-    """The sending process, published from the repository's file when missing or changed."""
-    text, checksum = _process_text()
-    latest = flow_selectors.definition_latest(PROCESS_KEY)
+def process_publish(key: str = PROCESS_KEY) -> ProcessDefinition:
+    """A documents process, published from the repository's file when missing or changed."""
+    text, checksum = _process_text(key)
+    latest = flow_selectors.definition_latest(key)
     if latest is not None and latest.checksum == checksum:
         return latest
     definition, _created = flow_services.definition_publish(
-        actor=None, bpmn_xml=text, filename=PROCESS_FILE.name, source="repository", from_command=True
+        actor=None, bpmn_xml=text, filename=f"{key}.bpmn", source="repository", from_command=True
     )
     return definition
 
@@ -837,3 +842,60 @@ def receipt_paper_sent(*, actor: Any, receipt: DocumentReceipt) -> DocumentRecei
     receipt.save(update_fields=["paper_sent_at"])
     audit_record(action="documents.receipt.paper_sent", obj=receipt, actor=actor, unit=receipt.document.unit)
     return receipt
+
+
+# --- Receiving inside a unit (收文) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def incoming_register(*, actor: Any, receipt: DocumentReceipt, opinion: str = "") -> IncomingRecord:
+    """登记: a signed copy gets the unit's receiving number (收〔2026〕15号, no gap, no double) and starts
+    its handling: 拟办 → 批办 → 承办 → 归档 on the process engine."""
+    _clerk_of(actor, receipt, _("登记收文"))
+    receipt = _lock_receipt(receipt)
+    _check(receipt.state == ReceiptState.RECEIVED, _("请先签收，再登记"))
+    _check(not IncomingRecord.objects.filter(receipt=receipt).exists(), _("该公文已登记"))
+    year = timezone.localdate().year
+    seq = number_take(unit=receipt.unit_id, code="收", year=year)
+    record = IncomingRecord.objects.create(
+        receipt=receipt,
+        unit=receipt.unit,
+        receiving_year=year,
+        receiving_seq=seq,
+        receiving_number=format_number("收", year, seq),
+        registered_by=actor,
+    )
+    process_publish(INCOMING_KEY)
+    instance = flow_services.process_start(
+        actor=actor, key=INCOMING_KEY, business=record, unit=receipt.unit, title=f"收文：{receipt.title}"
+    )
+    IncomingRecord.objects.filter(pk=record.pk).update(instance_id=instance.pk)
+    record.instance_id = instance.pk
+    task = Task.objects.filter(instance=instance, status=TaskStatus.OPEN, step_id="register").first()
+    if task is not None:  # the registering clerk completes 登记 at once
+        flow_services.task_complete(actor=actor, task=task, opinion=opinion or _("已登记"))
+    audit_record(
+        action="documents.incoming.register",
+        obj=record,
+        after={"receiving_number": record.receiving_number, "receipt": receipt.pk},
+        actor=actor,
+        unit=receipt.unit,
+    )
+    record.refresh_from_db()
+    return record
+
+
+def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) -> None:
+    if event == "completed":
+        status: str = IncomingStatus.DONE
+    else:
+        step = (
+            Task.objects.filter(instance=instance, status=TaskStatus.OPEN)
+            .values_list("step_id", flat=True)
+            .first()
+        )
+        status = step if step and step in IncomingStatus.values else IncomingStatus.REGISTER
+    IncomingRecord.objects.filter(pk=int(instance.business_id)).update(status=status)
+
+
+flow_services.business_handler_register("documents.incomingrecord", _incoming_changed)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("incoming/<int:pk>/", views.incoming, name="incoming"),
     path("incoming/<int:pk>/receive/", views.receive, name="receive"),
     path("incoming/<int:pk>/refuse/", views.refuse, name="refuse"),
+    path("incoming/<int:pk>/register/", views.register, name="register"),
     path("receipts/<int:pk>/paper/", views.paper_sent, name="paper_sent"),
     path("files/<int:pk>/", views.file_download, name="file"),
     path("files/<int:pk>/preview/", views.file_preview, name="preview"),

@@ -23,6 +23,7 @@ from zhengwu.documents.models import (
     DocumentReceipt,
     DocumentStatus,
     FileKind,
+    IncomingRecord,
     ReceiptState,
     Secrecy,
     Urgency,
@@ -295,6 +296,7 @@ def incoming(request: HttpRequest, pk: int) -> HttpResponse:
             "files": doc.files.all(),
             "is_clerk": access.has_unit_role(request.user, receipt.unit_id, "clerk"),
             "can_reply": doc.doc_type == DocType.REQUEST,
+            "record": IncomingRecord.objects.filter(receipt=receipt).first(),
         },
     )
 
@@ -322,6 +324,20 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         receipt.get_absolute_url(),
         _("已退文"),
+    )
+
+
+@access.staff_required
+@require_POST
+def register(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt = selectors.receipt_get_for_user(request.user, pk)
+    return _act(
+        request,
+        lambda: services.incoming_register(
+            actor=request.user, receipt=receipt, opinion=request.POST.get("opinion", "")
+        ),
+        receipt.get_absolute_url(),
+        _("已登记，转入拟办"),
     )
 
 
