@@ -12,7 +12,9 @@ waiting for a unit role — started over the nine working days before Wednesday 
 * sweep A on Wednesday 11 March 10:00 (the first sweep after a long stop: two thirds of all steps
   change, many straight to yellow or red) — events, trail records, notices and all;
 * sweep B at the same moment again (nothing to do: what every ordinary minute costs);
-* sweep C on Friday 13 March 10:00 (a day's worth of warnings and cards on a busy system).
+* sweep C on Friday 13 March 10:00 (two days' worth of warnings and cards at once);
+* sweep D at midnight after Friday: the steps due that day turn yellow, those due on the next working
+  day are warned, those three working days late turn red — the ordinary busiest minute of a day.
 
 Usage::
 
@@ -79,7 +81,7 @@ def _run(n_steps: int) -> int:
     from django.db import connection, transaction
 
     from zhengwu.flow.deadlines import deadline_sweep
-    from zhengwu.flow.models import DeadlineEvent, Task
+    from zhengwu.flow.models import Task
     from zhengwu.notify.models import Delivery, Notice
     from zhengwu.workdays.calendar import SHANGHAI
 
@@ -101,6 +103,7 @@ def _run(n_steps: int) -> int:
     )
     t1 = datetime(2026, 3, 11, 10, 0, tzinfo=SHANGHAI)
     t2 = datetime(2026, 3, 13, 10, 0, tzinfo=SHANGHAI)
+    t3 = datetime(2026, 3, 14, 0, 0, tzinfo=SHANGHAI)
 
     # Baseline: the three bare UPDATEs by threshold (red, then yellow, then warning), rolled back.
     table = connection.ops.quote_name(Task._meta.db_table)
@@ -131,6 +134,7 @@ def _run(n_steps: int) -> int:
         ("A  Wed 11 Mar 10:00, first sweep after a long stop", t1),
         ("B  the same moment again (nothing to do)", t1),
         ("C  Fri 13 Mar 10:00, two days later", t2),
+        ("D  Sat 14 Mar 00:00, the midnight after a working day", t3),
     ):
         notices_before, deliveries_before = Notice.objects.count(), Delivery.objects.count()
         result = deadline_sweep(now=moment)
@@ -149,8 +153,8 @@ def _run(n_steps: int) -> int:
         rows.append((label[0], result))
     first = rows[0][1]
     print(
-        f"\nsweep A is {first.seconds / baseline:.1f}× the bare UPDATEs of the same rows "
-        f"(it also writes {DeadlineEvent.objects.count():,} events, the trail and the notices)"
+        f"\nsweep A is {first.seconds / baseline:.1f}× the bare UPDATEs of the same rows (it also writes "
+        f"{first.changed + sum(first.instances.values()):,} events and as many trail records, and the notices)"
     )
     worst = max(r.seconds for _l, r in rows)
     if n_steps < 100_000:
