@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -899,3 +900,90 @@ def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) 
 
 
 flow_services.business_handler_register("documents.incomingrecord", _incoming_changed)
+
+
+# --- Archives (电子档案) -------------------------------------------------------------------------------
+
+
+def archive_package(*, actor: Any, document: Document) -> bytes:
+    """An export package a records office can take (归档移交): the files as stored, metadata.json (the
+    GB/T 9704 elements, the sending steps with their opinions, every recipient's receipt, the trail
+    records), and SM3SUMS with the digest of every file in the package. Only sent documents; the export
+    itself is recorded."""
+    import io
+    import zipfile
+
+    from zhengwu.core.models import AuditEvent
+
+    _require(access.can_view_unit_work(actor, document.unit), _("只能导出本单位的公文"))
+    _check(document.status == DocumentStatus.SENT, _("公文分发后才能归档导出"))
+    doc = Document.objects.select_related("unit").get(pk=document.pk)
+    elements = {
+        f.name: (str(getattr(doc, f.attname)) if getattr(doc, f.attname) is not None else "")
+        for f in Document._meta.concrete_fields
+    }
+    steps = list(
+        Task.objects.filter(instance_id=doc.instance_id)
+        .order_by("id")
+        .values("name", "status", "completed_at", "completed_by__name", "opinion")
+    )
+    receipts = list(
+        DocumentReceipt.objects.filter(document=doc)
+        .order_by("unit__path")
+        .values(
+            "unit__name",
+            "role",
+            "state",
+            "round",
+            "sent_at",
+            "read_at",
+            "received_at",
+            "received_by_name",
+            "received_digest",
+            "refused_at",
+            "refuse_reason",
+        )
+    )
+    receipt_ids = [str(i) for i in DocumentReceipt.objects.filter(document=doc).values_list("pk", flat=True)]
+    trail = list(
+        AuditEvent.objects.filter(
+            Q(object_type="documents.document", object_id=str(doc.pk))
+            | Q(object_type="documents.documentreceipt", object_id__in=receipt_ids)
+        )
+        .values("seq", "at", "actor_label", "action", "after", "digest")
+        .order_by("seq")
+    )
+    files = list(doc.files.order_by("kind", "id"))
+    meta = {
+        "document": elements,
+        "files": [{"name": f.name, "kind": f.kind, "size": f.size, "sm3": f.sm3} for f in files],
+        "steps": steps,
+        "receipts": receipts,
+        "trail": trail,
+        "exported_at": timezone.now(),
+        "exported_by": getattr(actor, "name", ""),
+    }
+    buf = io.BytesIO()
+    sums: list[str] = []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, f in enumerate(files, start=1):
+            with f.file.open("rb") as fh:
+                data = fh.read()
+            _check(
+                sm3_hex(data) == f.sm3, _("文件“%(name)s”校验失败，可能已被篡改，不能归档") % {"name": f.name}
+            )
+            arcname = f"files/{i:02d}-{f.name}"
+            zf.writestr(arcname, data)
+            sums.append(f"{f.sm3}  {arcname}")
+        meta_bytes = json.dumps(meta, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        zf.writestr("metadata.json", meta_bytes)
+        sums.append(f"{sm3_hex(meta_bytes)}  metadata.json")
+        zf.writestr("SM3SUMS", "\n".join(sums) + "\n")
+    audit_record(
+        action="documents.document.archive_export",
+        obj=doc,
+        after={"files": len(files), "receipts": len(receipts)},
+        actor=actor,
+        unit=doc.unit,
+    )
+    return buf.getvalue()

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.status, name="status"),
     path("<int:pk>/status/rows/", views.status_rows, name="status_rows"),
     path("<int:pk>/distribute/", views.distribute, name="distribute"),
+    path("<int:pk>/archive.zip", views.archive_export, name="archive"),
     path("<int:pk>/exchange/", views.exchange_action, name="exchange"),
     path("incoming/<int:pk>/", views.incoming, name="incoming"),
     path("incoming/<int:pk>/receive/", views.receive, name="receive"),

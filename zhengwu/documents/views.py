@@ -379,6 +379,22 @@ def file_download(request: HttpRequest, pk: int) -> HttpResponse:
 
 @access.staff_required
 @require_GET
+def archive_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """归档导出: the records office's package (files, metadata.json, SM3SUMS)."""
+    doc = selectors.document_get_for_user(request.user, pk)
+    try:
+        data = services.archive_package(actor=request.user, document=doc)
+    except DocumentError as exc:
+        return _refused(request, str(exc))
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="document-{doc.pk}-archive.zip"'
+    return response
+
+
+@access.staff_required
+@require_GET
 def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """PDF preview in the browser (PDF.js); the file itself is fetched through the digest-checked download."""
     row = selectors.file_get_for_user(request.user, pk)
