@@ -49,6 +49,14 @@ class Urgency(models.TextChoices):
     VERY_URGENT = "very_urgent", _("特急")
 
 
+class Retention(models.TextChoices):
+    """保管期限 of the archived document (文书档案保管期限)."""
+
+    PERMANENT = "permanent", _("永久")
+    YEARS_30 = "30y", _("30年")
+    YEARS_10 = "10y", _("10年")
+
+
 class DocumentStatus(models.TextChoices):
     DRAFT = "draft", _("拟稿")
     CHECK = "check", _("核稿")
@@ -109,6 +117,9 @@ class Document(models.Model):
         verbose_name=_("所答复的请示"),
     )
     digest = models.CharField(_("SM3 摘要"), max_length=64, blank=True)
+    retention = models.CharField(
+        _("保管期限"), max_length=16, choices=Retention.choices, default=Retention.YEARS_10
+    )
     instance_id = models.BigIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

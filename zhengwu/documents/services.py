@@ -41,6 +41,7 @@ from zhengwu.documents.models import (
     IncomingStatus,
     ReceiptState,
     RecipientRole,
+    Retention,
     Secrecy,
     Urgency,
 )
@@ -260,6 +261,7 @@ def document_create(
     remark: str = "",
     copy_no: str = "",
     written_on: Any = None,
+    retention: str = Retention.YEARS_10,
 ) -> Document:
     """拟稿: a new outgoing document of ``unit`` and its sending process (the draft step is the drafter's)."""
     refuse_classified(secrecy)
@@ -269,6 +271,7 @@ def document_create(
     _check(bool(title) and len(title) <= 200, _("标题不能为空，且不超过 200 字"))
     _check(doc_type in DocType.values, _("请选择文种"))
     _check(urgency in Urgency.values, _("紧急程度无效"))
+    _check(retention in Retention.values, _("保管期限无效"))
     number_code = (number_code or "").strip()
     _check(
         bool(number_code) and len(number_code) <= 16 and not any(c in number_code for c in "〔〕[]"),
@@ -320,6 +323,7 @@ def document_create(
         remark=(remark or "")[:500],
         written_on=written_on,
         reply_to=request_doc,
+        retention=retention,
         created_by=actor,
     )
     DocumentRecipient.objects.bulk_create(

@@ -25,6 +25,7 @@ from zhengwu.documents.models import (
     FileKind,
     IncomingRecord,
     ReceiptState,
+    Retention,
     Secrecy,
     Urgency,
 )
@@ -90,6 +91,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "doc_types": DocType.choices,
         "secrecies": Secrecy.choices,
         "urgencies": Urgency.choices,
+        "retentions": Retention.choices,
         "all_units": Unit.objects.filter(is_active=True).order_by("path").only("pk", "name"),
         "groups": UnitGroup.objects.order_by("sort", "name"),
         "reply_to": reply_receipt,
@@ -116,6 +118,7 @@ def create(request: HttpRequest) -> HttpResponse:
             body_text=request.POST.get("body_text", ""),
             attachment_note=request.POST.get("attachment_note", ""),
             remark=request.POST.get("remark", ""),
+            retention=request.POST.get("retention", Retention.YEARS_10),
         )
     except (DocumentError, FlowError, ValueError) as exc:
         context["error"] = str(exc)

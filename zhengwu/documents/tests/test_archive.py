@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_exports_files_metadata_receipts_trail_and_digests(office: Office, client_for: Any) -> None:
-    doc = send_notice(office)
+    doc = send_notice(office, retention="permanent")
     services.receipt_receive(
         actor=office.clerk_a, receipt=DocumentReceipt.objects.get(document=doc, unit=office.cast.county_a_gov)
     )
@@ -31,6 +31,7 @@ def test_it_exports_files_metadata_receipts_trail_and_digests(office: Office, cl
     assert zf.read("files/01-正文.pdf") == PDF
     meta = json.loads(zf.read("metadata.json"))
     assert meta["document"]["document_number"] == doc.document_number
+    assert meta["document"]["retention"] == "permanent"
     assert [s["opinion"] for s in meta["steps"] if s["name"] == "签发"] == ["同意印发"]
     states = {r["unit__name"]: r["state"] for r in meta["receipts"]}
     assert states == {"崆峒区人民政府": "received", "泾川县人民政府": "delivered"}
@@ -47,3 +48,8 @@ def test_it_refuses_to_export_an_unsent_document_or_another_units(office: Office
     assert refused.status_code == 400 and "公文分发后才能归档导出" in refused.content.decode()
     sent = send_notice(office, title="另一份")
     assert client_for(office.clerk_a).get(f"/documents/{sent.pk}/archive.zip").status_code == 404
+
+
+def test_it_refuses_an_unknown_retention_period(office: Office) -> None:
+    with pytest.raises(services.DocumentError, match="保管期限无效"):
+        draft_notice(office, retention="forever")
