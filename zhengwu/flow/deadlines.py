@@ -19,9 +19,10 @@ The rules (docs/decisions/0007-deadline-watch.md)
 Speed
     The sweep is set-based: per state, one conditional query selects (and on PostgreSQL locks, skipping
     rows a person is working on) a chunk of rows past the threshold, one UPDATE moves them, and the events
-    and trail records are inserted in bulk. Notices go out per recipient, not per step. 100,000 open
-    steps are swept in a few seconds (bench/deadline_sweep.py); a sweep with nothing to do is a handful of
-    indexed queries.
+    and trail records are written with multi-row inserts (COPY on PostgreSQL). Notices go out grouped per
+    person, not per step. bench/deadline_sweep.py: over 100,000 open steps a sweep with nothing to do takes
+    ~0.15 s; the busiest ordinary minute (33,000 steps and 17,000 cases changing) ~5–6 s; a catch-up sweep
+    changing 67,000 steps and 22,000 cases at once ~7 s on SQLite and ~10 s on PostgreSQL.
 """
 
 from __future__ import annotations

@@ -136,6 +136,9 @@ def test_it_lists_carded_cases_too(carded: Any, people: Any, cast: Any, client_f
     deadline_sweep(now=at("2026-04-11"))  # past the promised 5 working days of the A1 case
     html = client_for(people.leader).get(URL, {"scope": "cases"}).content.decode()
     assert "崆峒镇清明值班" in html and 'data-state="yellow"' in html and "崆峒镇新件" not in html
+    case = carded["a1"].instance
+    page = client_for(people.starter).get(reverse("flow:instance_detail", args=[case.pk])).content.decode()
+    assert 'data-testid="instance-deadline-state">办件黄牌<' in page
 
 
 def test_it_shows_the_state_history_on_the_deadline_page(
