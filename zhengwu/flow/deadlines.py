@@ -2,7 +2,7 @@
 正常 → 预警 → 黄牌 → 红牌, records each change for supervision, tells the people concerned, applies a
 process's behaviour on breach, and fires the BPMN timers that are due.
 
-The rules (docs/decisions/0007-deadline-watch.md)
+The rules (docs/decisions/0009-deadline-watch.md)
     * A step is watched while it is open, has a due date and its clock runs (``clock_stopped`` false).
       预警 at ``warning_at`` (one working day before due unless ``warning_before`` says otherwise), 黄牌 once
       ``now > due_at``, 红牌 once ``now > red_at`` (``red_after`` past due, three working days by default).
