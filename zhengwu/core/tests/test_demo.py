@@ -263,7 +263,8 @@ def test_it_records_the_build_as_one_event_in_the_trail(city: DemoReport) -> Non
     after = events.get().after
     assert after["scale"] == "small"
     assert after["counts"]["core.organisation"]["units"] == Unit.objects.count()
-    assert AuditEvent.objects.count() <= 2  # not one per row
+    # Not one per row (17,000+ rows): the organisation is one record; later steps add a handful each.
+    assert AuditEvent.objects.count() < 50
     assert audit_verify().ok
 
 
@@ -301,7 +302,7 @@ def test_it_runs_later_steps_after_the_organisation_and_resets_them_first(
     report = demo_build(scale="small", reset=True, log=lambda line: None)
     assert seen == [("reset", True), ("build", "small")]
     # Other apps register their own steps too; the organisation comes first and ours last.
-    assert list(report.counts)[0] == "core.organisation"
+    assert next(iter(report.counts)) == "core.organisation"
     assert list(report.counts)[-1] == "test.things"
     assert list(report.counts) == [step.name for step in steps]
     assert report.reset_counts["test.things"] == {"things": 3}
