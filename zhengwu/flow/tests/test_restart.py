@@ -3,6 +3,7 @@ killed (SIGKILL, twice, once in the middle of a countersign) and is completed by
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -78,11 +79,10 @@ class Server:
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
+            # Not listening yet: keep polling until the deadline.
+            with contextlib.suppress(requests.RequestException):
                 if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
                     return
-            except requests.RequestException:
-                pass
             if self.proc.poll() is not None:
                 break
             time.sleep(0.3)
