@@ -411,7 +411,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING" if TESTING else "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
-        "huey": {"level": "WARNING" if TESTING else "INFO"},
+        # The queue logs every periodic run at INFO (several lines a minute); its own handler is kept
+        # off (propagate=False + ours) so that `run_huey` does not print each line twice.
+        "huey": {
+            "handlers": ["console"],
+            "propagate": False,
+            "level": env_str("ZHENGWU_QUEUE_LOG_LEVEL", "WARNING"),
+        },
         # SpiffWorkflow logs every task state change at INFO: several lines per process step.
         "spiff": {"level": "WARNING"},
     },
