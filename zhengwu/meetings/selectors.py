@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhengwu.core import access
@@ -22,6 +23,7 @@ from zhengwu.meetings.models import (
     Invitation,
     InvitationStatus,
     Meeting,
+    MeetingStatus,
 )
 
 
@@ -87,6 +89,21 @@ def invitations_received(user: Any) -> QuerySet[Invitation]:
         )
         .select_related("meeting", "meeting__organizer", "unit")
         .order_by("-meeting__starts_at", "unit__path")
+    )
+
+
+def invitations_to_register(user: Any) -> QuerySet[Invitation]:
+    """待报名: notices still open for registration to units where the user is the clerk (文书), which the
+    unit has not answered yet; the nearest deadline first."""
+    return (
+        Invitation.objects.filter(
+            unit_id__in=access.units_with_role(user, UnitRoleKind.CLERK),
+            status=InvitationStatus.PENDING,
+            meeting__status=MeetingStatus.OPEN,
+            meeting__deadline__gte=timezone.now(),
+        )
+        .select_related("meeting", "meeting__organizer", "unit")
+        .order_by("meeting__deadline", "meeting_id", "unit__path")
     )
 
 

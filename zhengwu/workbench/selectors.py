@@ -38,6 +38,7 @@ def _modules(user: Any) -> list[dict[str, str]]:
     if access.user_unit_ids(user):  # 公文: the unit's inbox to sign, and its outgoing documents
         modules.append({"name": _("公文收文"), "url": reverse("documents:inbox")})
         modules.append({"name": _("公文发文"), "url": reverse("documents:index")})
+        modules.append({"name": _("会议通知"), "url": reverse("meetings:list")})
     modules.append({"name": _("办件流程"), "url": reverse("flow:instances")})
     modules.append({"name": _("委托代办"), "url": reverse("flow:delegations")})
     modules.append({"name": _("流程定义"), "url": reverse("flow:definitions")})
@@ -60,6 +61,7 @@ def _posts(user: Any) -> list[dict[str, str]]:
 
 def workbench_for(user: Any) -> dict[str, Any]:
     from zhengwu.flow import selectors as flow
+    from zhengwu.meetings.selectors import invitations_to_register
 
     todo_qs = flow.todos_for(user)
     read_qs = flow.to_read_for(user)
@@ -67,6 +69,8 @@ def workbench_for(user: Any) -> dict[str, Any]:
     to_read = list(read_qs[:10])
     done = list(flow.done_for(user)[:10])
     notices = list(notices_for(user)[:10])
+    register_qs = invitations_to_register(user)
+    to_register = list(register_qs[:10])
     return {
         "todos": todos,
         "to_read": to_read,
@@ -74,6 +78,8 @@ def workbench_for(user: Any) -> dict[str, Any]:
         "todo_count": todo_qs.count() if len(todos) == 20 else len(todos),
         "to_read_count": read_qs.count() if len(to_read) == 10 else len(to_read),
         "notices": notices,
+        "to_register": to_register,
+        "to_register_count": register_qs.count() if len(to_register) == 10 else len(to_register),
         "unread_notices": notices_for(user, unread_only=True).count(),
         "modules": _modules(user),
         "posts": _posts(user),
