@@ -299,13 +299,15 @@ class IncomingStatus(models.TextChoices):
     PROPOSE = "propose", _("拟办")
     INSTRUCT = "instruct", _("批办")
     HANDLE = "handle", _("承办")
+    REPLY = "reply", _("答复")
     ARCHIVE = "archive", _("归档")
     DONE = "done", _("已归档")
 
 
 class IncomingRecord(models.Model):
     """收文登记: a signed copy registered in the receiving unit with its receiving number, handled on the
-    process engine (拟办 → 批办 → 承办 → 归档), every opinion kept on the process's to-do rows."""
+    process engine (拟办 → 批办 → 承办 by departments in parallel → 答复 → 归档), every opinion kept on the
+    process's to-do rows; circulated for reading (传阅) at any time."""
 
     receipt = models.OneToOneField(DocumentReceipt, on_delete=models.PROTECT, related_name="incoming")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -316,6 +318,18 @@ class IncomingRecord(models.Model):
     instance_id = models.BigIntegerField(null=True, blank=True)
     registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     registered_at = models.DateTimeField(auto_now_add=True)
+    # Set at 批办: whether the document asks for a reply (答复), and how many times it was instructed
+    # (a send-back to 批办 starts a new round of departments).
+    needs_reply = models.BooleanField(_("需要答复"), default=False)
+    instruct_round = models.PositiveSmallIntegerField(default=0)
+    reply_document = models.ForeignKey(
+        Document,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="answered_records",
+        verbose_name=_("答复文件"),
+    )
 
     class Meta:
         constraints = [
@@ -331,3 +345,66 @@ class IncomingRecord(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("documents:incoming", args=[self.receipt_id])
+
+
+class PartRole(models.TextChoices):
+    LEAD = "lead", _("主办")
+    CO = "co", _("协办")
+
+
+class IncomingPart(models.Model):
+    """承办科室: one department's part in handling a received document, chosen at 批办 with its handler
+    and its own time limit in working days; its to-do (and so its due date and card) is a flow Task."""
+
+    record = models.ForeignKey(IncomingRecord, on_delete=models.CASCADE, related_name="parts")
+    round = models.PositiveSmallIntegerField(default=1)
+    department = models.ForeignKey(
+        "core.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("科室")
+    )
+    role = models.CharField(_("主办/协办"), max_length=8, choices=PartRole.choices)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("承办人")
+    )
+    limit_days = models.PositiveSmallIntegerField(_("办理时限（工作日）"))
+    task = models.ForeignKey("flow.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record_id", "round", "-role", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "round", "department"], name="incoming_part_one_per_department"
+            ),
+            models.UniqueConstraint(
+                fields=["record", "round"], condition=Q(role="lead"), name="incoming_part_one_lead"
+            ),
+        ]
+        verbose_name = _("承办科室")
+        verbose_name_plural = _("承办科室")
+
+    def __str__(self) -> str:
+        return f"{self.department} ({self.get_role_display()})"
+
+    @property
+    def limit(self) -> str:
+        return f"{self.limit_days}wd"
+
+
+class IncomingComment(models.Model):
+    """阅办意见: what a reader of a circulated document (传阅) wrote; kept with the record for good."""
+
+    record = models.ForeignKey(IncomingRecord, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    read_item = models.ForeignKey(
+        "flow.ReadItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField(_("意见"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("阅办意见")
+        verbose_name_plural = _("阅办意见")
+
+    def __str__(self) -> str:
+        return f"{self.author_id}: {self.text[:20]}"

@@ -54,6 +54,22 @@ def receipt_get_for_user(user: Any, receipt_id: Any) -> DocumentReceipt:
     return receipt
 
 
+def incoming_record_get_for_user(user: Any, record_id: Any) -> Any:
+    """A registered incoming document (收文登记), for the receiving unit's staff only; 404 otherwise."""
+    from zhengwu.documents.models import IncomingRecord
+
+    record = (
+        IncomingRecord.objects.select_related(
+            "receipt", "receipt__document", "receipt__document__unit", "unit"
+        )
+        .filter(pk=_pk(record_id))
+        .first()
+    )
+    if record is None or not access.can_view_unit_work(user, record.unit):
+        raise Http404(_("公文不存在或无权访问"))
+    return record
+
+
 def file_get_for_user(user: Any, file_id: Any) -> DocumentFile:
     """A file of a document the user's unit sent, or received (not recalled)."""
     row = DocumentFile.objects.select_related("document", "document__unit").filter(pk=_pk(file_id)).first()
@@ -219,3 +235,55 @@ def units_document_stats(
 def unit_document_stats(unit: Unit | int, start: dt.datetime, end: dt.datetime) -> UnitDocumentStats:
     unit_id = unit if isinstance(unit, int) else unit.pk
     return units_document_stats([unit_id], start, end)[unit_id]
+
+
+# --- Receiving inside a unit (收文办理) ----------------------------------------------------------------
+
+
+@dataclass
+class IncomingOverview:
+    steps: list[Any]  # every to-do of the handling, in order, with its holder, opinion and dates
+    parts: list[Any]  # the current round's departments, each with its to-do (status, due date, card)
+    readings: list[Any]  # 传阅: who was sent it, by whom, when, and when they read it
+    comments: list[Any]  # 阅办意见
+    departments: list[tuple[Any, list[Any]]]  # for the 批办 form: the unit's departments and their staff
+    colleagues: list[Any]  # for the 传阅 form
+
+
+def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOverview:
+    """What the record page shows: each step's opinion, each department's status and due date, and who
+    has read the document."""
+    from zhengwu.core.models import Department
+    from zhengwu.documents.models import IncomingComment, IncomingPart
+    from zhengwu.documents.services import department_staff
+    from zhengwu.flow.models import ReadItem, Task
+    from zhengwu.flow.selectors import unit_colleagues
+
+    steps: list[Any] = []
+    readings: list[Any] = []
+    if record.instance_id:
+        steps = list(
+            Task.objects.filter(instance_id=record.instance_id)
+            .select_related("assignee", "completed_by", "unit")
+            .order_by("started_at", "id")
+        )
+        readings = list(
+            ReadItem.objects.filter(instance_id=record.instance_id)
+            .select_related("recipient", "sent_by")
+            .order_by("created_at", "id")
+        )
+    parts = list(
+        IncomingPart.objects.filter(record=record, round=record.instruct_round)
+        .select_related("department", "handler", "task", "task__assignee", "task__completed_by")
+        .order_by("-role", "id")
+    )
+    comments = list(IncomingComment.objects.filter(record=record).select_related("author").order_by("id"))
+    departments: list[tuple[Any, list[Any]]] = []
+    colleagues: list[Any] = []
+    if with_choices:
+        departments = [
+            (d, department_staff(d.pk))
+            for d in Department.objects.filter(unit_id=record.unit_id).order_by("sort", "id")
+        ]
+        colleagues = unit_colleagues(record.unit_id)
+    return IncomingOverview(steps, parts, readings, comments, departments, colleagues)

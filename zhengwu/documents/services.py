@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from zhengwu.core import access
 from zhengwu.core.audit import audit_record
-from zhengwu.core.models import Unit, UnitGroup, UnitRole, UnitRoleKind
+from zhengwu.core.models import Department, Unit, UnitGroup, UnitRole, UnitRoleKind
 from zhengwu.core.selectors import unit_group_members
 from zhengwu.documents.models import (
     UNSIGNED_STATES,
@@ -37,8 +37,11 @@ from zhengwu.documents.models import (
     DocumentRecipient,
     DocumentStatus,
     FileKind,
+    IncomingComment,
+    IncomingPart,
     IncomingRecord,
     IncomingStatus,
+    PartRole,
     ReceiptState,
     RecipientRole,
     Retention,
@@ -47,7 +50,8 @@ from zhengwu.documents.models import (
 )
 from zhengwu.flow import selectors as flow_selectors
 from zhengwu.flow import services as flow_services
-from zhengwu.flow.models import ProcessDefinition, ProcessInstance, Task, TaskStatus
+from zhengwu.flow.engine import FlowError
+from zhengwu.flow.models import ProcessDefinition, ProcessInstance, ReadItem, Task, TaskStatus
 from zhengwu.lib.gmcrypto import Sm3Stream, sm3_hex
 
 PROCESS_KEY = "document_outgoing"
@@ -262,8 +266,12 @@ def document_create(
     copy_no: str = "",
     written_on: Any = None,
     retention: str = Retention.YEARS_10,
+    answers: IncomingRecord | None = None,
 ) -> Document:
-    """拟稿: a new outgoing document of ``unit`` and its sending process (the draft step is the drafter's)."""
+    """拟稿: a new outgoing document of ``unit`` and its sending process (the draft step is the drafter's).
+
+    ``answers``: the received document this one replies to (答复); the record then links to it, a 请示
+    is answered by a 批复 linked to the request, anything else by default goes back to its sender."""
     refuse_classified(secrecy)
     _require(access.is_staff_user(actor), _("只有工作人员可以拟稿"))
     _require(access.can_view_unit_work(actor, unit), _("只能以本单位名义拟稿"))
@@ -285,6 +293,16 @@ def document_create(
         _groups(copy_groups),
     )
     request_doc: Document | None = None
+    if answers is not None:
+        _check(answers.unit_id == unit.pk, _("只能答复本单位登记的收文"))
+        _check(
+            answers.status in {IncomingStatus.HANDLE, IncomingStatus.REPLY},
+            _("收文在承办或答复环节时才能起草答复文件"),
+        )
+        if answers.receipt.doc_type == DocType.REQUEST and doc_type == DocType.REPLY:
+            reply_to = answers.receipt
+        elif not (mu or mg) and answers.receipt.document.unit.is_active:
+            mu = [answers.receipt.document.unit]
     if doc_type == DocType.REPLY:
         _check(reply_to is not None, _("批复必须针对本单位收到的一份请示"))
     if reply_to is not None:
@@ -342,6 +360,8 @@ def document_create(
     )
     Document.objects.filter(pk=doc.pk).update(instance_id=instance.pk)
     doc.instance_id = instance.pk
+    if answers is not None:
+        IncomingRecord.objects.filter(pk=answers.pk).update(reply_document=doc)
     audit_record(
         action="documents.document.create",
         obj=doc,
@@ -351,6 +371,7 @@ def document_create(
             "main": doc.main_to,
             "copy": doc.cc_to,
             "reply_to": request_doc.pk if request_doc else None,
+            "answers": answers.pk if answers is not None else None,
         },
         actor=actor,
         unit=unit,
@@ -890,20 +911,317 @@ def incoming_register(*, actor: Any, receipt: DocumentReceipt, opinion: str = ""
     return record
 
 
+MAX_PART_DAYS = 60  # working days: a limit beyond this is a typing mistake, not a plan
+MAX_PARTS = 20
+MAX_OPINION = 1000
+
+
 def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) -> None:
+    """The record follows its process: the status from the open steps, and after 批办 each department's
+    part is tied to the to-do the engine made for its handler."""
+    record_id = int(instance.business_id)
+    open_steps = list(
+        Task.objects.filter(instance=instance, status=TaskStatus.OPEN).values_list(
+            "pk", "step_id", "assignee_id", "delegated_from_id"
+        )
+    )
     if event == "completed":
         status: str = IncomingStatus.DONE
     else:
-        step = (
-            Task.objects.filter(instance=instance, status=TaskStatus.OPEN)
-            .values_list("step_id", flat=True)
-            .first()
-        )
-        status = step if step and step in IncomingStatus.values else IncomingStatus.REGISTER
-    IncomingRecord.objects.filter(pk=int(instance.business_id)).update(status=status)
+        steps = {step for _pk, step, _a, _d in open_steps}
+        status = next((s for s in IncomingStatus.values if s in steps), IncomingStatus.REGISTER)
+    IncomingRecord.objects.filter(pk=record_id).update(status=status)
+    if event == "step" and task is not None and task.step_id == "instruct":
+        record = IncomingRecord.objects.only("instruct_round").get(pk=record_id)
+        by_handler = {
+            (delegated or assignee): pk for pk, step, assignee, delegated in open_steps if step == "handle"
+        }
+        for part in IncomingPart.objects.filter(record_id=record_id, round=record.instruct_round):
+            part.task_id = by_handler.get(part.handler_id)
+            part.save(update_fields=["task"])
+
+
+def _incoming_guard(instance: ProcessInstance, task: Task, process_data: dict[str, Any]) -> None:
+    """批办 needs the departments and limits only the record page collects."""
+    if task.step_id == "instruct" and "parts" not in process_data:
+        raise FlowError(_("批办须在收文页面选择承办科室和办理时限"))
 
 
 flow_services.business_handler_register("documents.incomingrecord", _incoming_changed)
+flow_services.business_guard_register("documents.incomingrecord", _incoming_guard)
+
+
+def department_staff(department_id: int) -> list[Any]:
+    """Active staff holding a post in a department (科室), handlers first."""
+    from zhengwu.core.models import User
+
+    users = list(
+        User.objects.filter(is_active=True, kind="staff", post_assignments__post__department_id=department_id)
+        .distinct()
+        .order_by("name", "id")
+    )
+    handlers = set(
+        UnitRole.objects.filter(unit__departments=department_id, role=UnitRoleKind.HANDLER).values_list(
+            "user_id", flat=True
+        )
+    )
+    return sorted(users, key=lambda u: (u.pk not in handlers, u.name, u.pk))
+
+
+def _int(value: Any, message: str) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise DocumentError(message) from None
+
+
+def _lock_record(record: IncomingRecord) -> tuple[IncomingRecord, ProcessInstance]:
+    """Lock the record's process instance first (the engine's order), then read the record."""
+    instance_id = record.instance_id
+    _check(instance_id is not None, _("该收文尚未登记"))
+    assert instance_id is not None
+    instance = ProcessInstance.objects.select_for_update(of=("self",)).get(pk=instance_id)
+    return IncomingRecord.objects.select_related("receipt", "unit").get(pk=record.pk), instance
+
+
+def _open_step(record: IncomingRecord, step: str) -> Task | None:
+    return (
+        Task.objects.filter(instance_id=record.instance_id, status=TaskStatus.OPEN, step_id=step)
+        .order_by("id")
+        .first()
+    )
+
+
+def incoming_instruct(
+    *,
+    actor: Any,
+    record: IncomingRecord,
+    parts: Sequence[dict[str, Any]],
+    needs_reply: bool,
+    opinion: str,
+) -> IncomingRecord:
+    """批办: the leader's instruction — the handling departments (exactly one 主办, any 协办), each with its
+    handler and its own limit in working days, and whether a reply (答复) is due. Each department's
+    handler gets a to-do of their own with its own due date (so its own yellow and red cards)."""
+    opinion = (opinion or "").strip()
+    _check(bool(opinion), _("请填写批办意见"))
+    _check(len(opinion) <= MAX_OPINION, _("意见不超过 %(n)s 字") % {"n": MAX_OPINION})
+    _check(bool(parts), _("请至少选择一个承办科室"))
+    _check(len(parts) <= MAX_PARTS, _("承办科室最多 %(n)s 个") % {"n": MAX_PARTS})
+    chosen: list[tuple[Department, str, int, int]] = []
+    for raw in parts:
+        dept_id = _int(raw.get("department"), _("承办科室无效"))
+        dept = Department.objects.filter(pk=dept_id, unit_id=record.unit_id).first()
+        _check(dept is not None, _("承办科室不存在或不属于本单位"))
+        assert dept is not None
+        _check(
+            all(d.pk != dept.pk for d, *_rest in chosen), _("同一科室不能重复选择：%(d)s") % {"d": dept.name}
+        )
+        role = str(raw.get("role") or PartRole.CO)
+        _check(role in PartRole.values, _("请为科室“%(d)s”选择主办或协办") % {"d": dept.name})
+        days = _int(raw.get("days"), _("请为科室“%(d)s”填写办理时限（工作日）") % {"d": dept.name})
+        _check(
+            1 <= days <= MAX_PART_DAYS,
+            _("科室“%(d)s”的办理时限应为 1 至 %(n)s 个工作日") % {"d": dept.name, "n": MAX_PART_DAYS},
+        )
+        staff = department_staff(dept.pk)
+        _check(bool(staff), _("科室“%(d)s”没有在岗的工作人员，不能承办") % {"d": dept.name})
+        handler_id = staff[0].pk
+        if raw.get("handler") not in (None, ""):
+            handler_id = _int(raw.get("handler"), _("承办人无效"))
+            _check(
+                handler_id in {u.pk for u in staff},
+                _("所选承办人不在科室“%(d)s”任职") % {"d": dept.name},
+            )
+        _check(
+            all(h != handler_id for *_rest, h in chosen),
+            _("同一人不能同时承办两个科室，请为科室“%(d)s”另选承办人") % {"d": dept.name},
+        )
+        chosen.append((dept, role, days, handler_id))
+    leads = [c for c in chosen if c[1] == PartRole.LEAD]
+    _check(len(leads) == 1, _("请指定且只指定一个主办科室"))
+    with transaction.atomic():
+        record, _instance = _lock_record(record)
+        task = _open_step(record, "instruct")
+        _check(task is not None, _("该收文当前不在批办环节，请刷新页面"))
+        assert task is not None
+        _require(
+            task.assignee_id == actor.pk
+            or (task.assignee_id is None and flow_selectors.is_candidate(actor, task)),
+            _("只有本单位领导可以批办"),
+        )
+        record.instruct_round += 1
+        record.needs_reply = bool(needs_reply)
+        record.save(update_fields=["instruct_round", "needs_reply"])
+        rows = IncomingPart.objects.bulk_create(
+            [
+                IncomingPart(
+                    record=record,
+                    round=record.instruct_round,
+                    department=dept,
+                    role=role,
+                    handler_id=handler_id,
+                    limit_days=days,
+                )
+                for dept, role, days, handler_id in chosen
+            ]
+        )
+        lead_handler = leads[0][3]
+        process_data = {
+            "parts": [
+                {
+                    "part": i,
+                    "department": dept.name,
+                    "role": role,
+                    "handler": handler_id,
+                    "limit": f"{days}wd",
+                }
+                for i, (dept, role, days, handler_id) in enumerate(chosen)
+            ],
+            "needs_reply": bool(needs_reply),
+            "reply_handler": lead_handler,
+        }
+        flow_services.task_complete(actor=actor, task=task, opinion=opinion, process_data=process_data)
+        audit_record(
+            action="documents.incoming.instruct",
+            obj=record,
+            after={
+                "round": record.instruct_round,
+                "parts": [
+                    {
+                        "department": r.department_id,
+                        "role": r.role,
+                        "handler": r.handler_id,
+                        "days": r.limit_days,
+                    }
+                    for r in rows
+                ],
+                "needs_reply": bool(needs_reply),
+            },
+            actor=actor,
+            unit=record.unit,
+        )
+    record.refresh_from_db()
+    return record
+
+
+INCOMING_STEPS = {"propose", "handle", "reply", "archive"}
+
+
+def incoming_step_complete(*, actor: Any, record: IncomingRecord, task_id: Any, opinion: str) -> Task:
+    """拟办 / 承办 (one department's part) / 答复 / 归档 from the record page, with an opinion. Only the
+    step's holder (or, while unclaimed, a holder of its role) may complete it: a department's handler
+    cannot complete another department's part."""
+    pk = _int(task_id, _("办理环节无效"))
+    _check(len(opinion or "") <= MAX_OPINION, _("意见不超过 %(n)s 字") % {"n": MAX_OPINION})
+    with transaction.atomic():
+        record, _instance = _lock_record(record)
+        task = Task.objects.filter(pk=pk, instance_id=record.instance_id).first()
+        _check(task is not None, _("办理环节不存在"))
+        assert task is not None
+        _check(task.status == TaskStatus.OPEN, _("该环节已办理或已关闭，请刷新页面"))
+        _check(task.step_id in INCOMING_STEPS, _("批办请使用批办表单，选择承办科室和时限"))
+        if task.step_id == "handle":
+            _require(task.assignee_id == actor.pk, _("您不是该科室的承办人，不能办理其他科室的承办事项"))
+        flow_services.task_complete(actor=actor, task=task, opinion=opinion or "")
+        audit_record(
+            action=f"documents.incoming.{task.step_id}",
+            obj=record,
+            after={"task": task.pk, "opinion": (opinion or "").strip()[:200]},
+            actor=actor,
+            unit=record.unit,
+        )
+    task.refresh_from_db()
+    return task
+
+
+def incoming_may_circulate(actor: Any, record: IncomingRecord) -> bool:
+    """传阅: the unit's leaders and clerks, and whoever holds or held a step of this record."""
+    if access.has_unit_role(actor, record.unit_id, UnitRoleKind.LEADER) or access.has_unit_role(
+        actor, record.unit_id, UnitRoleKind.CLERK
+    ):
+        return True
+    return (
+        Task.objects.filter(instance_id=record.instance_id)
+        .filter(Q(assignee=actor) | Q(completed_by=actor))
+        .exists()
+    )
+
+
+def incoming_circulate(
+    *, actor: Any, record: IncomingRecord, recipients: Iterable[Any], note: str = ""
+) -> int:
+    """传阅: send a registered document to named colleagues of the unit to read (待阅 on their workbench);
+    opening it is their read receipt. Reading never holds up the handling steps."""
+    _require(access.can_view_unit_work(actor, record.unit), _("只能传阅本单位的收文"))
+    _require(incoming_may_circulate(actor, record), _("只有本单位领导、文书或办理人可以传阅"))
+    try:
+        ids = sorted({int(r) for r in recipients})
+    except (TypeError, ValueError):
+        raise DocumentError(_("传阅对象无效")) from None
+    with transaction.atomic():
+        record, instance = _lock_record(record)
+        _check(record.status != IncomingStatus.DONE, _("该收文已归档，不能再传阅"))
+        open_task = Task.objects.filter(instance=instance, status=TaskStatus.OPEN).order_by("id").first()
+        try:
+            items = flow_services.instance_circulate(
+                actor=actor, instance=instance, recipients=ids, note=note, task=open_task
+            )
+        except FlowError as exc:
+            raise DocumentError(str(exc)) from None
+        audit_record(
+            action="documents.incoming.circulate",
+            obj=record,
+            after={"recipients": [i.recipient_id for i in items], "note": (note or "").strip()},
+            actor=actor,
+            unit=record.unit,
+        )
+    return len(items)
+
+
+def incoming_read(*, actor: Any, record: IncomingRecord) -> int:
+    """Opening the record is the read receipt (阅读回执) of every item circulated to this reader."""
+    if record.instance_id is None:
+        return 0
+    items = list(
+        ReadItem.objects.filter(instance_id=record.instance_id, recipient=actor, read_at__isnull=True)
+    )
+    for item in items:
+        flow_services.read_item_mark_read(actor=actor, item=item)
+    return len(items)
+
+
+@transaction.atomic
+def incoming_comment_add(*, actor: Any, record: IncomingRecord, text: str) -> IncomingComment:
+    """阅办意见: a reader of a circulated document writes what they think; kept with the record and shown
+    to everyone handling it, never overwritten by later steps."""
+    text = (text or "").strip()
+    _check(bool(text), _("请填写意见"))
+    _check(len(text) <= MAX_OPINION, _("意见不超过 %(n)s 字") % {"n": MAX_OPINION})
+    item = (
+        ReadItem.objects.filter(instance_id=record.instance_id, recipient=actor)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    _require(item is not None, _("只有传阅对象可以填写阅办意见"))
+    assert item is not None
+    if item.read_at is None:
+        flow_services.read_item_mark_read(actor=actor, item=item)
+    comment = IncomingComment.objects.create(record=record, author=actor, read_item=item, text=text)
+    audit_record(
+        action="documents.incoming.comment",
+        obj=record,
+        after={"comment": comment.pk, "text": text[:200]},
+        actor=actor,
+        unit=record.unit,
+    )
+    _notify(
+        [item.sent_by_id],
+        title=_("%(name)s 对传阅件提出意见：%(title)s") % {"name": actor.name, "title": record.receipt.title},
+        url=record.get_absolute_url(),
+        key=f"documents.incoming.comment.{comment.pk}",
+    )
+    return comment
 
 
 # --- Archives (电子档案) -------------------------------------------------------------------------------

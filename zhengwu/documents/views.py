@@ -3,7 +3,6 @@ the incoming copy with 签收/退文, file downloads (digest-checked) and statis
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,6 +22,8 @@ from zhengwu.documents.models import (
     DocumentStatus,
     FileKind,
     IncomingRecord,
+    IncomingStatus,
+    PartRole,
     ReceiptState,
     Retention,
     Secrecy,
@@ -77,12 +77,20 @@ def outgoing(request: HttpRequest) -> HttpResponse:
 @access.staff_required
 def create(request: HttpRequest) -> HttpResponse:
     reply_receipt: DocumentReceipt | None = None
+    answers: IncomingRecord | None = None
     raw_reply = request.POST.get("reply_to") or request.GET.get("reply_to")
-    if raw_reply:
+    raw_answers = request.POST.get("answers") or request.GET.get("answers")
+    if raw_answers:  # 答复 a registered incoming document (a 请示 gets a 批复 linked to it)
+        answers = selectors.incoming_record_get_for_user(request.user, raw_answers)
+        if answers.receipt.doc_type == DocType.REQUEST:
+            reply_receipt = answers.receipt
+    elif raw_reply:
         reply_receipt = selectors.receipt_get_for_user(request.user, raw_reply)
     unit = (
         reply_receipt.unit
         if reply_receipt
+        else answers.unit
+        if answers
         else _unit_from(request, request.POST.get("unit") or request.GET.get("unit"))
     )
     context: dict[str, Any] = {
@@ -95,6 +103,7 @@ def create(request: HttpRequest) -> HttpResponse:
         "all_units": Unit.objects.filter(is_active=True).order_by("path").only("pk", "name"),
         "groups": UnitGroup.objects.order_by("sort", "name"),
         "reply_to": reply_receipt,
+        "answers": answers,
         "values": request.POST if request.method == "POST" else {},
     }
     if request.method != "POST":
@@ -119,6 +128,7 @@ def create(request: HttpRequest) -> HttpResponse:
             attachment_note=request.POST.get("attachment_note", ""),
             remark=request.POST.get("remark", ""),
             retention=request.POST.get("retention", Retention.YEARS_10),
+            answers=answers,
         )
     except (DocumentError, FlowError, ValueError) as exc:
         context["error"] = str(exc)
@@ -290,17 +300,134 @@ def incoming(request: HttpRequest, pk: int) -> HttpResponse:
     receipt = selectors.receipt_get_for_user(request.user, pk)
     receipt = services.receipt_read(actor=request.user, receipt=receipt)
     doc = receipt.document
-    return render(
+    record = IncomingRecord.objects.filter(receipt=receipt).select_related("reply_document").first()
+    context: dict[str, Any] = {
+        "receipt": receipt,
+        "doc": doc,
+        "files": doc.files.all(),
+        "is_clerk": access.has_unit_role(request.user, receipt.unit_id, "clerk"),
+        "can_reply": doc.doc_type == DocType.REQUEST and record is None,
+        "record": record,
+    }
+    if record is not None:
+        services.incoming_read(actor=request.user, record=record)  # the read receipt of a circulated copy
+        overview = selectors.incoming_overview(record, with_choices=True)
+        mine = [t for t in overview.steps if t.status == "open" and _may_act(request.user, t)]
+        context.update(
+            {
+                "overview": overview,
+                "my_steps": [t for t in mine if t.step_id != "instruct"],
+                "instruct_task": next((t for t in mine if t.step_id == "instruct"), None),
+                "may_circulate": services.incoming_may_circulate(request.user, record)
+                and record.status != IncomingStatus.DONE,
+                "is_reader": any(r.recipient_id == request.user.pk for r in overview.readings),
+                "may_draft_reply": record.status in {IncomingStatus.HANDLE, IncomingStatus.REPLY}
+                and record.reply_document_id is None,
+                "part_roles": PartRole.choices,
+                "max_days": services.MAX_PART_DAYS,
+            }
+        )
+    return render(request, "documents/incoming.html", context)
+
+
+def _may_act(user: Any, task: Any) -> bool:
+    return bool(
+        task.assignee_id == user.pk or (task.assignee_id is None and flow_selectors.is_candidate(user, task))
+    )
+
+
+def _record_for(request: HttpRequest, pk: int) -> tuple[DocumentReceipt, IncomingRecord | None]:
+    receipt = selectors.receipt_get_for_user(request.user, pk)
+    return receipt, IncomingRecord.objects.filter(receipt=receipt).first()
+
+
+def _not_registered(request: HttpRequest) -> HttpResponse:
+    return _refused(request, _("该公文尚未登记，请先签收并登记"))
+
+
+@access.staff_required
+@require_POST
+def instruct(request: HttpRequest, pk: int) -> HttpResponse:
+    """批办: the chosen departments (department_<id> = lead|co), each with its days and handler."""
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    parts = []
+    for raw in request.POST.getlist("departments"):
+        key = str(raw).strip()
+        parts.append(
+            {
+                "department": key,
+                "role": request.POST.get(f"role_{key}", ""),
+                "days": request.POST.get(f"days_{key}", ""),
+                "handler": request.POST.get(f"handler_{key}", ""),
+            }
+        )
+    return _act(
         request,
-        "documents/incoming.html",
-        {
-            "receipt": receipt,
-            "doc": doc,
-            "files": doc.files.all(),
-            "is_clerk": access.has_unit_role(request.user, receipt.unit_id, "clerk"),
-            "can_reply": doc.doc_type == DocType.REQUEST,
-            "record": IncomingRecord.objects.filter(receipt=receipt).first(),
-        },
+        lambda: services.incoming_instruct(
+            actor=request.user,
+            record=record,
+            parts=parts,
+            needs_reply=request.POST.get("needs_reply") == "1",
+            opinion=request.POST.get("opinion", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已批办，各承办科室已收到待办"),
+    )
+
+
+@access.staff_required
+@require_POST
+def incoming_step(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_step_complete(
+            actor=request.user,
+            record=record,
+            task_id=request.POST.get("task", ""),
+            opinion=request.POST.get("opinion", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已办理"),
+    )
+
+
+@access.staff_required
+@require_POST
+def circulate(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_circulate(
+            actor=request.user,
+            record=record,
+            recipients=request.POST.getlist("recipients"),
+            note=request.POST.get("note", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已传阅"),
+    )
+
+
+@access.staff_required
+@require_POST
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_comment_add(
+            actor=request.user, record=record, text=request.POST.get("text", "")
+        ),
+        receipt.get_absolute_url(),
+        _("意见已保存"),
     )
 
 
@@ -406,27 +533,36 @@ def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "documents/preview.html", {"row": row})
 
 
-def _parse_day(raw: str | None, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(raw) if raw else default
-    except ValueError:
-        return default
-
-
 @access.staff_required
 @require_GET
 def stats(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    start = _parse_day(request.GET.get("start"), today.replace(month=1, day=1))
-    end = _parse_day(request.GET.get("end"), today)
-    if end < start:
-        return _refused(request, _("结束日期不能早于开始日期"))
-    units = selectors.user_units(request.user)
-    tz = timezone.get_current_timezone()
-    figures = selectors.units_document_stats(
-        [u.pk for u in units],
-        dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+    """公文签收统计: per unit and period — the user's units and the units they assess; Excel on request."""
+    from zhengwu.documents import stats as document_stats
+
+    order = request.GET.get("order") or "unit"
+    try:
+        period = document_stats.period_parse(request.GET)
+        table = document_stats.stats_table(document_stats.stats_units_for(request.user), period, order=order)
+    except document_stats.StatsError as exc:
+        return _refused(request, str(exc))
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            document_stats.stats_xlsx(table),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"document-stats-{period.start:%Y%m%d}-{period.end:%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    export = request.GET.copy()
+    export["format"] = "xlsx"
+    return render(
+        request,
+        "documents/stats.html",
+        {
+            "table": table,
+            "period": period,
+            "order": order,
+            "shortcuts": document_stats.period_shortcuts(),
+            "export_query": export.urlencode(),
+        },
     )
-    rows = [(u, figures[u.pk]) for u in units]
-    return render(request, "documents/stats.html", {"rows": rows, "start": start, "end": end})

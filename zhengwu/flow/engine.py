@@ -46,6 +46,8 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 MAX_XML_BYTES = 2 * 1024 * 1024
 KEY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# A data variable, or a key inside one (``part.handler``: the current item of a multi-instance step).
+DATA_PATH_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}(\.[A-Za-z_][A-Za-z0-9_]{0,63}){0,3}$")
 
 STEP_PROPS = {
     "unit",  # key into the process data's "units" mapping (lead, dept_1 …); default: the lead unit
@@ -54,6 +56,7 @@ STEP_PROPS = {
     "assignee_role",  # a unit role (handler, reviewer, leader …)
     "sign_mode",  # countersign (会签) | any_sign (或签) for multi-instance tasks
     "limit",  # the step's own time limit, e.g. 3wd
+    "limit_from",  # a data variable holding the step's limit (part.limit: one per multi-instance item)
     "legal_limit",  # 法定时限 for this step
     "promised_limit",  # 承诺时限 for this step
     "warning_before",  # how long before due the warning comes, e.g. 1wd
@@ -279,8 +282,8 @@ def _steps(process: etree._Element) -> dict[str, dict[str, Any]]:
             raise DefinitionError(
                 _("%(where)s：未知的角色“%(r)s”") % {"where": where, "r": props["assignee_role"]}
             )
-        for var in ("assignee", "unit"):
-            if props.get(var) and not IDENT_RE.match(props[var]):
+        for var, pattern in (("assignee", DATA_PATH_RE), ("unit", IDENT_RE), ("limit_from", DATA_PATH_RE)):
+            if props.get(var) and not pattern.match(props[var]):
                 raise DefinitionError(_("%(where)s：%(p)s 的值必须是变量名") % {"where": where, "p": var})
         if props.get("clock_stop") and props["clock_stop"] not in StopReason.values:
             raise DefinitionError(
@@ -583,6 +586,16 @@ def workflow_load(definition: Any, state: dict[str, Any] | str, version: str) ->
 
 
 # --- Reading a workflow ---------------------------------------------------------------------------
+
+
+def data_value(data: dict[str, Any], path: str) -> Any:
+    """A value from task data by variable name or dotted path (``part.handler``); None when missing."""
+    value: Any = data
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 def ready_user_tasks(workflow: BpmnWorkflow) -> list[SpiffTask]:

@@ -58,6 +58,22 @@ def business_handler_register(model_label: str, handler: BusinessHandler) -> Non
     _business_handlers[model_label.lower()] = handler
 
 
+# A business app may refuse a step before it runs (e.g. a step that needs choices only its own page
+# collects): guard(instance, task, process_data) raises FlowError with the reason.
+BusinessGuard = Callable[[ProcessInstance, Task, dict[str, Any]], None]
+_business_guards: dict[str, BusinessGuard] = {}
+
+
+def business_guard_register(model_label: str, guard: BusinessGuard) -> None:
+    _business_guards[model_label.lower()] = guard
+
+
+def _business_guard(instance: ProcessInstance, task: Task, process_data: dict[str, Any]) -> None:
+    guard = _business_guards.get(f"{instance.business_type.app_label}.{instance.business_type.model}")
+    if guard is not None:
+        guard(instance, task, process_data)
+
+
 def _business_changed(instance: ProcessInstance, event: str, task: Task | None) -> None:
     handler = _business_handlers.get(f"{instance.business_type.app_label}.{instance.business_type.model}")
     if handler is not None:
@@ -251,6 +267,15 @@ def _task_create(
         legal_limit=props.get("legal_limit", ""),
         promised_limit=props.get("promised_limit", ""),
     )
+    if props.get("limit_from"):
+        # A limit chosen at run time (e.g. per department at 批办), checked like a published one.
+        text = engine.data_value(data, props["limit_from"])
+        if not isinstance(text, str) or timing.parse_limit(text) is None:
+            raise FlowError(
+                _("环节“%(step)s”的时限变量“%(v)s”没有有效的值")
+                % {"step": step["name"], "v": props["limit_from"]}
+            )
+        row.limit = text
     person: int | None = None
     if spiff_task.id in returned:
         # 退回: a step sent back to goes to whoever completed it before (if still of that unit).
@@ -263,7 +288,7 @@ def _task_create(
         if previous is not None and previous[0] and previous[1] == unit_id:
             person = previous[0]
     if person is None and props.get("assignee"):
-        value = data.get(props["assignee"])
+        value = engine.data_value(data, props["assignee"])
         if isinstance(value, bool) or not isinstance(value, int):
             raise FlowError(
                 _("环节“%(step)s”的办理人变量“%(v)s”没有值") % {"step": step["name"], "v": props["assignee"]}
@@ -659,19 +684,36 @@ def task_claim(*, actor: Any, task: Task) -> Task:
 
 
 @transaction.atomic
-def task_complete(*, actor: Any, task: Task, data: dict[str, Any] | None = None, opinion: str = "") -> Task:
-    """Complete a task with its form (办理); an unclaimed post/role task is claimed on the way."""
+def task_complete(
+    *,
+    actor: Any,
+    task: Task,
+    data: dict[str, Any] | None = None,
+    opinion: str = "",
+    process_data: dict[str, Any] | None = None,
+) -> Task:
+    """Complete a task with its form (办理); an unclaimed post/role task is claimed on the way.
+
+    ``process_data`` is set by a business service, never from a form: variables its own page collected
+    and checked (the departments and limits chosen at 批办 …); it may not overwrite the step's fields.
+    """
     task, instance = _lock_task(task)
     now = timezone.now()
     claimed = _ensure_holder(actor, task, now)
     step = instance.definition.step(task.step_id)
     cleaned = clean_step_data(step, data or {}, opinion)
+    extra = dict(process_data or {})
+    clash = set(extra) & (set(cleaned) | engine.RESERVED_FIELDS)
+    if clash:
+        raise FlowError(_("流程变量不能覆盖表单字段或保留名：%(f)s") % {"f": ", ".join(sorted(clash))})
+    _business_guard(instance, task, extra)
+    cleaned_all = {**cleaned, **extra}
     workflow = _load(instance)
     open_before = {t.id for t in engine.ready_user_tasks(workflow)}
     spiff_task = engine.task_by_id(workflow, task.spiff_task_id)
     if spiff_task is None or not spiff_task.task_spec.manual or spiff_task.state != engine.TaskState.READY:
         raise FlowError(_("该事项已不在办理中，请刷新页面"))
-    spiff_task.set_data(**cleaned)
+    spiff_task.set_data(**cleaned_all)
     try:
         spiff_task.run()
     except engine.SpiffWorkflowException as exc:
@@ -932,6 +974,64 @@ def task_circulate(
             key=f"flow.read.{instance.pk}.{item.recipient_id}.{task.pk}",
         )
     return items
+
+
+@transaction.atomic
+def instance_circulate(
+    *,
+    actor: Any,
+    instance: ProcessInstance,
+    recipients: Iterable[User | int],
+    note: str = "",
+    task: Task | None = None,
+) -> list[ReadItem]:
+    """传阅 from a business page (a leader or clerk circulating a received document): 待阅 items for
+    staff of the case's unit, each with its read receipt. The caller decides who may circulate; reading
+    never holds up the steps. Someone with an unread item of the case is not sent a second one."""
+    note = (note or "").strip()
+    if len(note) > MAX_REASON:
+        raise FlowError(_("传阅说明不能超过 %(n)d 字") % {"n": MAX_REASON})
+    instance = _lock_instance(instance.pk)
+    try:
+        ids = sorted({_user_id(r) for r in recipients} - {actor.pk})
+    except (TypeError, ValueError):
+        raise FlowError(_("传阅对象无效")) from None
+    if not ids:
+        raise FlowError(_("请选择传阅对象"))
+    allowed = {u.pk for u in selectors.unit_colleagues(instance.unit_id)}
+    if any(i not in allowed for i in ids):
+        raise FlowError(_("只能传阅给本单位在岗的工作人员"))
+    already = set(
+        ReadItem.objects.filter(instance=instance, recipient_id__in=ids, read_at__isnull=True).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    items = [
+        ReadItem(instance=instance, task=task, recipient_id=i, sent_by=actor, title=instance.title, note=note)
+        for i in ids
+        if i not in already
+    ]
+    if not items:
+        raise FlowError(_("所选人员都已有未阅的传阅件"))
+    ReadItem.objects.bulk_create(items)
+    _event(instance, "circulated", actor, task=task, note=note)
+    audit_record(
+        action="flow.instance.circulate",
+        obj=instance,
+        after={"recipients": [i.recipient_id for i in items], "note": note},
+        actor=actor,
+        unit=instance.unit,
+    )
+    saved = ReadItem.objects.filter(instance=instance, recipient_id__in=[i.recipient_id for i in items])
+    for item in saved.filter(read_at__isnull=True):
+        _notify(
+            recipients=[item.recipient_id],
+            title=_("待阅：%(title)s") % {"title": instance.title},
+            body=note,
+            url=item.get_absolute_url(),
+            key=f"flow.read.{instance.pk}.{item.recipient_id}.{item.pk}",
+        )
+    return list(saved.filter(read_at__isnull=True).order_by("id"))
 
 
 @transaction.atomic

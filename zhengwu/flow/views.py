@@ -392,6 +392,12 @@ def instance_bpmn(request: HttpRequest, instance_id: int) -> HttpResponse:
 def read_item_open(request: HttpRequest, item_id: int) -> HttpResponse:
     item = selectors.read_item_get_for_user(request.user, item_id)
     services.read_item_mark_read(actor=request.user, item=item)
+    # A case of the reader's own unit that belongs to a business object (a received document …) is read
+    # on that object's page, which checks access again.
+    if item.instance.unit_id in access.user_unit_ids(request.user):
+        url = getattr(item.instance.business, "get_absolute_url", None)
+        if callable(url):
+            return redirect(url())
     return redirect("flow:instance_detail", instance_id=item.instance_id)
 
 
