@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "zhengwu.meetings",
     "zhengwu.workbench",
     "zhengwu.portal",
+    "zhengwu.disclosure",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ urlpatterns = [
     path("meetings/", include("zhengwu.meetings.urls")),
     path("workdays/", include("zhengwu.workdays.urls")),
     path("notify/", include("zhengwu.notify.urls")),
+    path("disclosure/", include("zhengwu.disclosure.urls")),
     path("django-admin/", admin.site.urls),
     path("", include("zhengwu.portal.urls")),
 ]

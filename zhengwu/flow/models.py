@@ -394,6 +394,7 @@ class EventAction(models.TextChoices):
     CLOCK_STOPPED = "clock_stopped", _("暂停计时")
     CLOCK_RESUMED = "clock_resumed", _("恢复计时")
     FINISHED = "finished", _("办结")
+    EXTENDED = "extended", _("延长期限")
     # Written by the deadline watch (zhengwu.flow.deadlines), never by a person.
     ESCALATED = "escalated", _("逾期升级")
     AUTO_ADVANCED = "auto_advanced", _("逾期自动流转")

@@ -575,13 +575,22 @@ def process_start(
     title: str,
     units: dict[str, int] | None = None,
     data: dict[str, Any] | None = None,
+    applicant: bool = False,
 ) -> ProcessInstance:
     """Start the newest version of process ``key`` for a business object, led by ``unit``.
 
     ``units`` names the other units the process routes to (dept_1 …); ``lead`` is always ``unit``.
+    ``applicant``: a public account's own application (依申请公开 …) starts its process itself, so the
+    statutory clock runs from the moment it arrives; its first steps land in the unit's to-dos.
     """
-    _require(access.is_staff_user(actor), _("只有工作人员可以发起流程"))
-    _require(access.can_view_unit_work(actor, unit), _("只能以本单位名义发起流程"))
+    if applicant:
+        _require(
+            bool(actor and actor.is_authenticated and actor.is_active and actor.kind != AccountKind.STAFF),
+            _("只有公众账号可以提交申请"),
+        )
+    else:
+        _require(access.is_staff_user(actor), _("只有工作人员可以发起流程"))
+        _require(access.can_view_unit_work(actor, unit), _("只能以本单位名义发起流程"))
     definition = selectors.definition_latest(key)
     if definition is None:
         raise FlowError(_("流程“%(key)s”尚未发布") % {"key": key})
@@ -1200,7 +1209,11 @@ def clock_stop_end(*, actor: Any, stop: ClockStop) -> ClockStop:
     task = stop.task
     if task is not None:
         task.instance = instance
-    _require(_may_stop_clock(actor, instance, task), _("您不能恢复该计时"))
+    # The applicant who started the case answers a supplement request (补正) and so restarts the clock.
+    answered = (
+        stop.reason == "supplement" and task is None and getattr(actor, "pk", None) == instance.started_by_id
+    )
+    _require(answered or _may_stop_clock(actor, instance, task), _("您不能恢复该计时"))
     now = timezone.now()
     stop.ended_at = now
     stop.ended_by = actor
@@ -1227,6 +1240,35 @@ def clock_stop_end(*, actor: Any, stop: ClockStop) -> ClockStop:
         unit=instance.unit,
     )
     return stop
+
+
+def instance_legal_limit_extend(
+    *, actor: Any, instance: ProcessInstance, legal_limit: str, note: str
+) -> None:
+    """延长期限: an approved extension gives the case a longer legal limit (依申请公开: 20 → 40 working
+    days), still counted from its start and with every stopped period; the due dates of the case and its
+    open steps are recomputed. Runs inside the caller's step transaction (the instance is locked)."""
+    if timing.parse_limit(legal_limit) is None:
+        raise FlowError(_("时限格式无效"))
+    locked = _lock_instance(instance.pk)
+    if locked.status != InstanceStatus.RUNNING:
+        raise FlowError(_("流程已结束，不能延长期限"))
+    before = {"legal_limit": locked.legal_limit, "legal_due_at": locked.legal_due_at}
+    now = timezone.now()
+    locked.legal_limit = legal_limit
+    _instance_recompute(locked, now=now)
+    locked.save(update_fields=["legal_limit", "legal_due_at", "promised_due_at", "warning_at", "red_at"])
+    _tasks_recompute(locked, now=now)
+    _event(locked, "extended", actor, note=note[:MAX_REASON], step=_("延长期限"))
+    audit_record(
+        action="flow.instance.extend",
+        obj=locked,
+        before=before,
+        after={"legal_limit": legal_limit, "legal_due_at": locked.legal_due_at, "note": note[:MAX_REASON]},
+        actor=actor,
+        unit=locked.unit,
+    )
+    instance.legal_limit, instance.legal_due_at = locked.legal_limit, locked.legal_due_at
 
 
 # --- The sample case -------------------------------------------------------------------------------

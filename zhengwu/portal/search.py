@@ -342,8 +342,13 @@ def search(
     order: str = "relevance",
     page: int = 1,
     per_page: int = 20,
+    within: tuple[str, Sequence[Any]] | None = None,
 ) -> SearchPage:
-    """One page of hits, best first (bm25 / ts_rank, title weighted) or newest first."""
+    """One page of hits, best first (bm25 / ts_rank, title weighted) or newest first.
+
+    ``within`` limits the hits to the item ids a subquery selects (SQL and its parameters, written by
+    another app's code, never from input) — the disclosure catalogue searches its own entries this way.
+    """
     from zhengwu.portal.models import ItemKind, SearchEntry
 
     phrases = parse_query(q)
@@ -373,6 +378,9 @@ def search(
     if date_to is not None:
         where.append("e.date <= %s")
         params.append(date_to)
+    if within is not None:
+        where.append(f"e.item_id IN ({within[0]})")
+        params.extend(within[1])
     if connection.vendor == "postgresql":
         # Each part row ranked by ts_rank (title positions carry weight A, ten times the body's D).
         with_hits = (

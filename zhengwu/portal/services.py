@@ -640,6 +640,10 @@ def _publish(item: Item, *, actor: Any, now: dt.datetime) -> None:
         ]
     )  # fmt: skip
     _reindex(item, version, now)
+    # 政务信息公开目录: a proactively disclosed item is catalogued with its index number (explicit call).
+    from zhengwu.disclosure.services import catalogue_entry_publish
+
+    catalogue_entry_publish(item=item, actor=actor, now=now)
     audit_record(
         action="portal.item.publish",
         obj=item,
@@ -703,6 +707,9 @@ def item_withdraw(*, actor: Any, item: Item, reason: str, note: str = "") -> Ite
         placement.state = PlacementState.REMOVED
         placement.save(update_fields=["state"])
     _unindex(item)
+    from zhengwu.disclosure.services import catalogue_entry_withdraw
+
+    catalogue_entry_withdraw(item=item, actor=actor)  # a withdrawn item leaves the disclosure catalogue
     before = {"state": item.state, "live_version": item.live_version_id}
     now = timezone.now()
     item.state = ItemState.WITHDRAWN
@@ -1015,6 +1022,9 @@ def items_bulk_publish(
         search.index_write_many(
             [(item.pk, version.data) for item, version in zip(items, versions, strict=True)]
         )
+        from zhengwu.disclosure.services import catalogue_entries_bulk_publish
+
+        catalogue_entries_bulk_publish(items=items, actor=actor)
         site_ids = sorted({i.site_id for i in items})
         audit_record(
             action="portal.item.bulk_publish",
