@@ -321,6 +321,8 @@ class IncomingRecord(models.Model):
     # Set at 批办: whether the document asks for a reply (答复), and how many times it was instructed
     # (a send-back to 批办 starts a new round of departments).
     needs_reply = models.BooleanField(_("需要答复"), default=False)
+    # Circulation never holds up handling, unless 批办 says the readers must have read it before 归档.
+    read_before_archive = models.BooleanField(_("阅毕方可归档"), default=False)
     instruct_round = models.PositiveSmallIntegerField(default=0)
     reply_document = models.ForeignKey(
         Document,

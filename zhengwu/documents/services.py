@@ -48,6 +48,7 @@ from zhengwu.documents.models import (
     Secrecy,
     Urgency,
 )
+from zhengwu.documents.search import document_index
 from zhengwu.flow import selectors as flow_selectors
 from zhengwu.flow import services as flow_services
 from zhengwu.flow.engine import FlowError
@@ -350,6 +351,7 @@ def document_create(
         + [DocumentRecipient(document=doc, role=RecipientRole.COPY, unit=u) for u in cu]
         + [DocumentRecipient(document=doc, role=RecipientRole.COPY, group=g) for g in cg]
     )
+    document_index(doc)  # 公文检索: the title is searchable by its unit from the draft on
     if body is not None:
         _file_store(doc, body, FileKind.BODY, actor)
     for upload in attachments:
@@ -481,6 +483,7 @@ def _number_assign(doc: Document, actor: Any) -> None:
     doc.number_year, doc.number_seq = year, seq
     doc.document_number = format_number(doc.number_code, year, seq)
     doc.save(update_fields=["number_year", "number_seq", "document_number"])
+    document_index(doc)
     audit_record(
         action="documents.document.number",
         obj=doc,
@@ -602,6 +605,7 @@ def _distribute(doc: Document, actor: Any, *, only: Iterable[int] | None = None)
     else:
         for i in range(0, len(rows), FANOUT_CHUNK):
             DocumentReceipt.objects.bulk_create(rows[i : i + FANOUT_CHUNK])
+    document_index(doc)  # the recipients find it by its title too, in this same transaction
     clerks = _clerk_ids(targets)
     _notify(
         sorted({uid for ids in clerks.values() for uid in ids}),
@@ -797,6 +801,8 @@ def document_resend(*, actor: Any, document: Document, unit_ids: Iterable[Any]) 
     )
     added = _receipt_rows(doc, {u: addressed[u] for u in missing}, now)
     DocumentReceipt.objects.bulk_create(added)
+    if added:
+        document_index(doc)
     clerks = _clerk_ids(ids)
     for uid in ids:
         rnd = next((r.round for r in receipts if r.unit_id == uid), 1)
@@ -942,9 +948,18 @@ def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) 
 
 
 def _incoming_guard(instance: ProcessInstance, task: Task, process_data: dict[str, Any]) -> None:
-    """批办 needs the departments and limits only the record page collects."""
+    """批办 needs the departments and limits only the record page collects; 归档 waits for the readers
+    when 批办 asked for it."""
     if task.step_id == "instruct" and "parts" not in process_data:
         raise FlowError(_("批办须在收文页面选择承办科室和办理时限"))
+    if task.step_id == "archive":
+        waiting = IncomingRecord.objects.filter(
+            pk=int(instance.business_id), read_before_archive=True
+        ).exists()
+        unread = ReadItem.objects.filter(instance=instance, read_at__isnull=True)
+        if waiting and unread.exists():
+            names = "、".join(unread.order_by("id").values_list("recipient__name", flat=True)[:10])
+            raise FlowError(_("批办要求阅毕方可归档，尚未阅读：%(names)s") % {"names": names})
 
 
 flow_services.business_handler_register("documents.incomingrecord", _incoming_changed)
@@ -999,6 +1014,7 @@ def incoming_instruct(
     parts: Sequence[dict[str, Any]],
     needs_reply: bool,
     opinion: str,
+    read_before_archive: bool = False,
 ) -> IncomingRecord:
     """批办: the leader's instruction — the handling departments (exactly one 主办, any 协办), each with its
     handler and its own limit in working days, and whether a reply (答复) is due. Each department's
@@ -1052,7 +1068,8 @@ def incoming_instruct(
         )
         record.instruct_round += 1
         record.needs_reply = bool(needs_reply)
-        record.save(update_fields=["instruct_round", "needs_reply"])
+        record.read_before_archive = bool(read_before_archive)
+        record.save(update_fields=["instruct_round", "needs_reply", "read_before_archive"])
         rows = IncomingPart.objects.bulk_create(
             [
                 IncomingPart(
@@ -1097,6 +1114,7 @@ def incoming_instruct(
                     for r in rows
                 ],
                 "needs_reply": bool(needs_reply),
+                "read_before_archive": bool(read_before_archive),
             },
             actor=actor,
             unit=record.unit,

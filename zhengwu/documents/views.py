@@ -370,6 +370,7 @@ def instruct(request: HttpRequest, pk: int) -> HttpResponse:
             record=record,
             parts=parts,
             needs_reply=request.POST.get("needs_reply") == "1",
+            read_before_archive=request.POST.get("read_before_archive") == "1",
             opinion=request.POST.get("opinion", ""),
         ),
         receipt.get_absolute_url(),

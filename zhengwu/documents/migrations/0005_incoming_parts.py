@@ -6,69 +6,166 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
-        ('documents', '0004_document_retention'),
-        ('flow', '0003_deadline_event_notified'),
+        ("core", "0001_initial"),
+        ("documents", "0004_document_retention"),
+        ("flow", "0003_deadline_event_notified"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incomingrecord',
-            name='instruct_round',
+            model_name="incomingrecord",
+            name="instruct_round",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='incomingrecord',
-            name='needs_reply',
-            field=models.BooleanField(default=False, verbose_name='需要答复'),
+            model_name="incomingrecord",
+            name="needs_reply",
+            field=models.BooleanField(default=False, verbose_name="需要答复"),
         ),
         migrations.AddField(
-            model_name='incomingrecord',
-            name='reply_document',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='answered_records', to='documents.document', verbose_name='答复文件'),
+            model_name="incomingrecord",
+            name="reply_document",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="answered_records",
+                to="documents.document",
+                verbose_name="答复文件",
+            ),
         ),
         migrations.AlterField(
-            model_name='incomingrecord',
-            name='status',
-            field=models.CharField(choices=[('register', '登记'), ('propose', '拟办'), ('instruct', '批办'), ('handle', '承办'), ('reply', '答复'), ('archive', '归档'), ('done', '已归档')], default='register', max_length=16),
+            model_name="incomingrecord",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("register", "登记"),
+                    ("propose", "拟办"),
+                    ("instruct", "批办"),
+                    ("handle", "承办"),
+                    ("reply", "答复"),
+                    ("archive", "归档"),
+                    ("done", "已归档"),
+                ],
+                default="register",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='IncomingComment',
+            name="IncomingComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='意见')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('author', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('read_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='flow.readitem')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='documents.incomingrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="意见")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "author",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "read_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="flow.readitem",
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="documents.incomingrecord",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '阅办意见',
-                'verbose_name_plural': '阅办意见',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "阅办意见",
+                "verbose_name_plural": "阅办意见",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IncomingPart',
+            name="IncomingPart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveSmallIntegerField(default=1)),
-                ('role', models.CharField(choices=[('lead', '主办'), ('co', '协办')], max_length=8, verbose_name='主办/协办')),
-                ('limit_days', models.PositiveSmallIntegerField(verbose_name='办理时限（工作日）')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.department', verbose_name='科室')),
-                ('handler', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='承办人')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='parts', to='documents.incomingrecord')),
-                ('task', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='flow.task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("round", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("lead", "主办"), ("co", "协办")], max_length=8, verbose_name="主办/协办"
+                    ),
+                ),
+                ("limit_days", models.PositiveSmallIntegerField(verbose_name="办理时限（工作日）")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.department",
+                        verbose_name="科室",
+                    ),
+                ),
+                (
+                    "handler",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="承办人",
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="parts",
+                        to="documents.incomingrecord",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="flow.task",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '承办科室',
-                'verbose_name_plural': '承办科室',
-                'ordering': ['record_id', 'round', '-role', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('record', 'round', 'department'), name='incoming_part_one_per_department'), models.UniqueConstraint(condition=models.Q(('role', 'lead')), fields=('record', 'round'), name='incoming_part_one_lead')],
+                "verbose_name": "承办科室",
+                "verbose_name_plural": "承办科室",
+                "ordering": ["record_id", "round", "-role", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("record", "round", "department"), name="incoming_part_one_per_department"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("role", "lead")),
+                        fields=("record", "round"),
+                        name="incoming_part_one_lead",
+                    ),
+                ],
             },
         ),
     ]

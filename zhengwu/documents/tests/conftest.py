@@ -78,6 +78,20 @@ def office_build(cast: Any) -> Office:
     )
 
 
+def dept_staff(username: str, name: str, unit: Any, dept_name: str, roles: list[str]) -> User:
+    """A staff member holding a post in a department (科室) of ``unit`` (created if missing)."""
+    from zhengwu.core.models import Department, Post, PostAssignment, UnitRole
+    from zhengwu.testing.cast import PASSWORD
+
+    user = User.objects.create_user(username, PASSWORD, name=name, kind="staff", primary_unit=unit)
+    dept, _created = Department.objects.get_or_create(unit=unit, name=dept_name)
+    post = Post.objects.create(unit=unit, department=dept, name=f"{dept_name}科员")
+    PostAssignment.objects.create(user=user, post=post)
+    for role in roles:
+        UnitRole.objects.create(user=user, unit=unit, role=role)
+    return user
+
+
 def draft_notice(office: Office, **extra: Any) -> Document:
     kwargs: dict[str, Any] = {
         "actor": office.drafter,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from zhengwu.documents import services
 from zhengwu.documents.models import DocumentReceipt, IncomingPart, IncomingRecord, IncomingStatus
 from zhengwu.documents.services import DocumentError
-from zhengwu.documents.tests.conftest import Office, pdf, send_notice
+from zhengwu.documents.tests.conftest import Office, dept_staff, pdf, send_notice
 from zhengwu.flow import services as flow_services
 from zhengwu.flow.models import Task, TaskStatus
 from zhengwu.testing.cast import _staff
@@ -63,19 +63,6 @@ def test_it_registers_only_signed_copies_and_only_by_a_clerk(office: Office, cli
 # --- Departments in parallel, circulation, reply ------------------------------------------------------
 
 
-def _dept_staff(username: str, name: str, unit: Any, dept_name: str, roles: list[str]) -> Any:
-    """A staff member holding a post in a department (科室) of ``unit``."""
-    from zhengwu.core.models import Department, Post, PostAssignment, UnitRole, User
-
-    user = User.objects.create_user(username, "x-Passw0rd-x", name=name, kind="staff", primary_unit=unit)
-    dept, _created = Department.objects.get_or_create(unit=unit, name=dept_name)
-    post = Post.objects.create(unit=unit, department=dept, name=f"{dept_name}科员")
-    PostAssignment.objects.create(user=user, post=post)
-    for role in roles:
-        UnitRole.objects.create(user=user, unit=unit, role=role)
-    return user
-
-
 @dataclass
 class Receiving:
     office: Office
@@ -94,9 +81,9 @@ def rcv(office: Office) -> Receiving:
 
     a = office.cast.county_a_gov
     leader = _staff("kd_leader", "韩区长", a, "区长", ["leader"])
-    emergency = _dept_staff("kd_yj", "应急科王科长", a, "应急科", ["handler"])
-    forestry = _dept_staff("kd_ly", "林业科李科长", a, "林业科", ["handler"])
-    reader = _dept_staff("kd_reader", "赵副区长", a, "领导班子", [])
+    emergency = dept_staff("kd_yj", "应急科王科长", a, "应急科", ["handler"])
+    forestry = dept_staff("kd_ly", "林业科李科长", a, "林业科", ["handler"])
+    reader = dept_staff("kd_reader", "赵副区长", a, "领导班子", [])
     record = services.incoming_register(actor=office.clerk_a, receipt=_signed(office, "森林防火通知"))
     flow_services.task_complete(
         actor=office.clerk_a, task=_open(record), opinion="拟请应急科牵头，林业科配合"
@@ -412,6 +399,9 @@ def test_it_cards_each_department_on_its_own_due_date(rcv: Receiving, client_for
     assert states == {r.dept_emergency.pk: "yellow", r.dept_forestry.pk: "normal"}
     page = _page(client_for(r.leader), r.record)
     assert "黄牌" in page
+    # The unit's leader sees the late department's step on the carded list (超期督办清单), not the other.
+    watch = client_for(r.leader).get("/flow/deadlines/").content.decode()
+    assert "应急科王科长" in watch and "林业科李科长" not in watch
 
 
 def test_it_links_the_reply_to_an_outgoing_document(office: Office, client_for: Any) -> None:
@@ -441,7 +431,7 @@ def test_it_links_the_reply_to_an_outgoing_document(office: Office, client_for: 
     receipt = services.receipt_receive(actor=office.drafter, receipt=receipt)
     record = services.incoming_register(actor=office.drafter, receipt=receipt)
     flow_services.task_complete(actor=office.drafter, task=_open(record), opinion="拟请应急科办理")
-    handler = _dept_staff("city_yj", "市应急科", city, "应急科", ["handler"])
+    handler = dept_staff("city_yj", "市应急科", city, "应急科", ["handler"])
     services.incoming_instruct(
         actor=office.leader,
         record=record,
@@ -469,3 +459,28 @@ def test_it_links_the_reply_to_an_outgoing_document(office: Office, client_for: 
     assert "关于同意拨付防火物资的批复" in _page(client_for(office.leader), record)
     # Another unit cannot draft a reply for this record by its id.
     assert client_for(office.clerk_b).get(f"/documents/new/?answers={record.pk}").status_code == 404
+
+
+def test_it_holds_the_archive_for_unread_readers_only_when_the_instruction_says_so(
+    rcv: Receiving, client_for: Any
+) -> None:
+    r = rcv
+    url = f"/documents/incoming/{r.record.receipt_id}/"
+    leader = client_for(r.leader)
+    data = _instruct_post(r, needs_reply="", read_before_archive="1")
+    assert leader.post(url + "instruct/", data).status_code == 302
+    assert leader.post(url + "circulate/", {"recipients": [r.reader.pk]}).status_code == 302
+    for t in Task.objects.filter(instance_id=r.record.instance_id, status=TaskStatus.OPEN, step_id="handle"):
+        services.incoming_step_complete(actor=t.assignee, record=r.record, task_id=t.pk, opinion="办结")
+    archive = _open(r.record)
+    assert archive.step_id == "archive"
+    clerk = client_for(r.office.clerk_a)
+    refused = clerk.post(url + "step/", {"task": archive.pk, "opinion": "归档"})
+    assert refused.status_code == 400 and "尚未阅读：赵副区长" in refused.content.decode()
+    generic = clerk.post(f"/flow/tasks/{archive.pk}/complete/", {"opinion": "归档"})
+    assert generic.status_code == 400
+    assert _open(r.record).pk == archive.pk
+    _page(client_for(r.reader), r.record)  # the reader opens it
+    assert clerk.post(url + "step/", {"task": archive.pk, "opinion": "归档"}).status_code == 302
+    r.record.refresh_from_db()
+    assert r.record.status == IncomingStatus.DONE
