@@ -484,3 +484,48 @@ def test_it_holds_the_archive_for_unread_readers_only_when_the_instruction_says_
     assert clerk.post(url + "step/", {"task": archive.pk, "opinion": "归档"}).status_code == 302
     r.record.refresh_from_db()
     assert r.record.status == IncomingStatus.DONE
+
+
+def test_it_starts_a_new_round_of_departments_when_a_part_is_sent_back_to_the_instruction(
+    rcv: Receiving, client_for: Any
+) -> None:
+    r = rcv
+    services.incoming_instruct(
+        actor=r.leader,
+        record=r.record,
+        parts=[
+            {"department": r.dept_emergency.pk, "role": "lead", "days": 3},
+            {"department": r.dept_forestry.pk, "role": "co", "days": 3},
+        ],
+        needs_reply=False,
+        opinion="两科室办理",
+    )
+    forestry_task = IncomingPart.objects.get(department=r.dept_forestry).task
+    assert forestry_task is not None
+    targets = dict((name, tid) for tid, name in flow_services.send_back_targets(forestry_task))
+    flow_services.task_send_back(
+        actor=r.forestry, task=forestry_task, target=targets["批办"], reason="本科室不负责此项，请改派"
+    )
+    r.record.refresh_from_db()
+    assert r.record.status == IncomingStatus.INSTRUCT
+    open_steps = list(Task.objects.filter(instance_id=r.record.instance_id, status=TaskStatus.OPEN))
+    assert [t.step_id for t in open_steps] == ["instruct"]  # the other department's to-do is closed too
+    services.incoming_instruct(
+        actor=r.leader,
+        record=r.record,
+        parts=[{"department": r.dept_emergency.pk, "role": "lead", "days": 2}],
+        needs_reply=False,
+        opinion="改由应急科单独办理",
+    )
+    r.record.refresh_from_db()
+    assert r.record.instruct_round == 2
+    current = list(IncomingPart.objects.filter(record=r.record, round=2).select_related("task"))
+    assert [(p.department_id, p.task.assignee_id if p.task else None) for p in current] == [
+        (r.dept_emergency.pk, r.emergency.pk)
+    ]
+    page = _page(client_for(r.leader), r.record)
+    assert "本科室不负责此项，请改派" in page and "改由应急科单独办理" in page and "两科室办理" in page
+    services.incoming_step_complete(
+        actor=r.emergency, record=r.record, task_id=current[0].task.pk, opinion="办结"
+    )
+    assert _open(r.record).step_id == "archive"
