@@ -39,6 +39,8 @@ def _modules(user: Any) -> list[dict[str, str]]:
         modules.append({"name": _("公文收文"), "url": reverse("documents:inbox")})
         modules.append({"name": _("公文发文"), "url": reverse("documents:index")})
         modules.append({"name": _("会议通知"), "url": reverse("meetings:list")})
+        # 政务公开: the unit's disclosure requests, catalogue and annual report.
+        modules.append({"name": _("政务公开"), "url": reverse("disclosure:manage")})
     modules.append({"name": _("办件流程"), "url": reverse("flow:instances")})
     modules.append({"name": _("委托代办"), "url": reverse("flow:delegations")})
     modules.append({"name": _("流程定义"), "url": reverse("flow:definitions")})

@@ -54,3 +54,9 @@ def test_it_lets_only_the_step_s_role_act(desk: Desk, client_for: Any) -> None:
     assert client_for(desk.applicant).post(f"{url}register/").status_code == 403
     assert client_for(desk.clerk).post(f"{url}register/", {"opinion": "受理"}).status_code == 302
     assert DisclosureRequest.objects.get(pk=request.pk).status == RequestStatus.HANDLE
+
+
+def test_it_puts_the_disclosure_desk_on_the_unit_staff_s_workbench(desk: Desk, client_for: Any) -> None:
+    page = client_for(desk.clerk).get("/workbench/").content.decode()
+    assert "政务公开" in page and "/disclosure/manage/" in page
+    assert client_for(desk.applicant).get("/disclosure/manage/").status_code == 403
