@@ -127,7 +127,7 @@ class _Writer:
 
         if column_id not in self._columns:
             self._columns[column_id] = (
-                Column.objects.select_related("site", "parent__parent").filter(pk=column_id).first()
+                Column.objects.select_related("site__unit", "parent__parent").filter(pk=column_id).first()
             )
         return self._columns[column_id]
 
@@ -177,13 +177,12 @@ class Row:
 def _rows(qs: Any) -> list[Row]:
     from zhengwu.portal.models import ItemKind, SearchEntry
 
-    placements = list(qs.select_related("item__site"))
-    entries = SearchEntry.objects.in_bulk([p.item_id for p in placements])
     kinds = dict(ItemKind.choices)
     rows = []
-    for p in placements:
-        entry = entries.get(p.item_id)
-        if entry is None:
+    for p in qs.select_related("item__site", "item__search_entry"):
+        try:
+            entry = p.item.search_entry
+        except SearchEntry.DoesNotExist:
             continue
         rows.append(
             Row(
@@ -221,7 +220,10 @@ def _crumbs(column: Any) -> list[Any]:
 def _base_context(site: Any) -> dict[str, Any]:
     from zhengwu.portal.models import Site, SiteKind
 
-    main = Site.objects.filter(kind=SiteKind.MAIN, is_active=True).first()
+    if site.kind == SiteKind.MAIN and site.is_active:
+        main = site
+    else:
+        main = Site.objects.filter(kind=SiteKind.MAIN, is_active=True).first()
     return {"site": site, "nav": _nav(site), "main_site": main, "public_url": settings.PUBLIC_BASE_URL}
 
 
@@ -234,7 +236,7 @@ def _site_dir(site: Any) -> str:
 
 def write_items(w: _Writer, item_ids: list[int]) -> None:
     """Item pages (or their removal), loaded in chunks so a whole-site rebuild stays a few queries."""
-    from zhengwu.portal.models import Item, ItemKind, SearchEntry
+    from zhengwu.portal.models import Item, SearchEntry
 
     for start in range(0, len(item_ids), 500):
         chunk = item_ids[start : start + 500]
@@ -245,34 +247,64 @@ def write_items(w: _Writer, item_ids: list[int]) -> None:
             if item is None:
                 continue
             rel = f"{_site_dir(item.site)}/art/{item.pk}.html"
-            entry = entries.get(item_id)
-            if item.live_version is None or entry is None or not item.site.is_active:
+            page = _item_page(w, item, entries.get(item_id))
+            if page is None:
                 w.delete(rel)
-                continue
-            data = item.live_version.data
-            if data.get("kind") == ItemKind.LINK:
-                w.delete(rel)  # the list links straight to the outside address
-                continue
-            column = w.column(entry.column_id)
-            services = []
-            for line in (data.get("services") or "").splitlines():
-                name, _sep, url = line.partition("|")
-                if name.strip():
-                    services.append({"name": name.strip(), "url": url.strip()})
-            context = w.site_context(item.site) | {
-                "item": item,
-                "data": data,
-                "entry": entry,
-                "column": column,
-                "crumbs": _crumbs(column) if column else [],
-                "kind_label": str(ItemKind(data.get("kind", "article")).label),
-                "services": services,
-                "validity_label": _validity_label(data.get("validity", "")),
-                "is_video_file": bool(
-                    re.search(r"\.(mp4|webm|ogg)(\?|$)", data.get("media_url") or "", re.I)
-                ),
-            }
-            w.write(rel, w.render("portal/site/item.html", context))
+            else:
+                w.write(rel, page)
+
+
+def _item_page(w: _Writer, item: Any, entry: Any) -> str | None:
+    """The HTML of an item's page, or None when it has none (not live, its site closed, a link)."""
+    from zhengwu.portal.models import ItemKind
+
+    if item.live_version is None or entry is None or not item.site.is_active:
+        return None
+    data = item.live_version.data
+    if data.get("kind") == ItemKind.LINK:
+        return None  # the list links straight to the outside address
+    column = w.column(entry.column_id)
+    services = []
+    for line in (data.get("services") or "").splitlines():
+        name, _sep, url = line.partition("|")
+        if name.strip():
+            services.append({"name": name.strip(), "url": url.strip()})
+    context = w.site_context(item.site) | {
+        "item": item,
+        "data": data,
+        "entry": entry,
+        "column": column,
+        "crumbs": _crumbs(column) if column else [],
+        "kind_label": str(ItemKind(data.get("kind", "article")).label),
+        "services": services,
+        "validity_label": _validity_label(data.get("validity", "")),
+        "is_video_file": bool(re.search(r"\.(mp4|webm|ogg)(\?|$)", data.get("media_url") or "", re.I)),
+    }
+    return w.render("portal/site/item.html", context)
+
+
+def render_item(item_id: int) -> str | None:
+    """An item page rendered on request: the bytes ``write_items`` writes to its file (for a preview
+    or a dynamic fallback; the public is served the file)."""
+    from zhengwu.portal.models import Item, SearchEntry
+
+    # One query for the item, its version, site, unit, search entry and column chain.
+    item = (
+        Item.objects.select_related("site__unit", "live_version", "search_entry__column__parent__parent")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        return None
+    w = _Writer()
+    try:
+        entry = item.search_entry
+    except SearchEntry.DoesNotExist:
+        return None
+    if entry.column.site_id == item.site_id:
+        entry.column.site = item.site
+        w._columns[entry.column_id] = entry.column
+    return _item_page(w, item, entry)
 
 
 def _validity_label(value: str) -> str:
@@ -297,7 +329,7 @@ def write_column(
     """The head page, the requested blocks, the feed and the sitemap of one column."""
     from zhengwu.portal.models import Column
 
-    column = Column.objects.select_related("site", "parent__parent").filter(pk=column_id).first()
+    column = Column.objects.select_related("site__unit", "parent__parent").filter(pk=column_id).first()
     if column is None:
         return
     folder = f"{_site_dir(column.site)}/{column.slug}"
@@ -306,25 +338,9 @@ def write_column(
             w.delete(rel)
         return
     listed = _listed(column.pk)
-    total = listed.count()
-    blocks = -(-total // PAGE_SIZE)
-    base = w.site_context(column.site) | {
-        "column": column,
-        "crumbs": _crumbs(column),
-        "children": list(column.children.filter(is_active=True).order_by("sort", "id")),
-        "total": total,
-        "blocks": blocks,
-    }
-    newest = _rows(listed.order_by("-listed_at", "-id")[:PAGE_SIZE])
-    older = None
-    if total > PAGE_SIZE:
-        older = _block_name((total - PAGE_SIZE - 1) // PAGE_SIZE)
-    w.write(
-        f"{folder}/index.html",
-        w.render(
-            "portal/site/column.html", base | {"rows": newest, "older": older, "newer": None, "head": True}
-        ),
-    )
+    base, newest, head = _column_head(w, column, listed)
+    w.write(f"{folder}/index.html", head)
+    blocks = base["blocks"]
     wanted: set[int] = set(singles or ())
     if full:
         wanted |= set(range(blocks))
@@ -359,6 +375,35 @@ def write_column(
     w.write(f"{folder}/rss.xml", w.render("portal/site/rss.xml", base | {"rows": feed_rows}))
     own = listed.filter(item__site_id=column.site_id).order_by("-listed_at", "-id")[:SITEMAP_LIMIT]
     w.write(f"{folder}/sitemap.xml", w.render("portal/site/sitemap.xml", base | {"rows": _rows(own)}))
+
+
+def _column_head(w: _Writer, column: Any, listed: Any) -> tuple[dict[str, Any], list[Row], str]:
+    """The context shared by a column's pages, its newest rows and the HTML of its head page."""
+    total = listed.count()
+    blocks = -(-total // PAGE_SIZE)
+    base = w.site_context(column.site) | {
+        "column": column,
+        "crumbs": _crumbs(column),
+        "children": list(column.children.filter(is_active=True).order_by("sort", "id")),
+        "total": total,
+        "blocks": blocks,
+    }
+    newest = _rows(listed.order_by("-listed_at", "-id")[:PAGE_SIZE])
+    older = _block_name((total - PAGE_SIZE - 1) // PAGE_SIZE) if total > PAGE_SIZE else None
+    head = w.render(
+        "portal/site/column.html", base | {"rows": newest, "older": older, "newer": None, "head": True}
+    )
+    return base, newest, head
+
+
+def render_column(column_id: int) -> str | None:
+    """A column's head page (its newest items) rendered on request, as ``write_column`` writes it."""
+    from zhengwu.portal.models import Column
+
+    column = Column.objects.select_related("site__unit", "parent__parent").filter(pk=column_id).first()
+    if column is None or not column.is_active or not column.site.is_active:
+        return None
+    return _column_head(_Writer(), column, _listed(column.pk))[2]
 
 
 def _existing(folder: str, pattern: str) -> list[str]:

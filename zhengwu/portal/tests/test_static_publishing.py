@@ -266,3 +266,21 @@ def test_the_publish_command_rebuilds_pages_and_the_search_index(
     assert search("工作动态第2号").total == 1
     with pytest.raises(CommandError, match="nosuch"):
         call_command("portal_publish", "--site", "nosuch", stdout=out)
+
+
+def test_it_renders_a_page_on_request_as_the_same_bytes_it_published(
+    cluster: Cluster, publish_root: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    c = cluster
+    items = _publish_many(c, 3, django_capture_on_commit_callbacks)
+    item = items[-1]
+    published = (publish_root / f"site/wlj/art/{item.pk}.html").read_text(encoding="utf-8")
+    assert publishing.render_item(item.pk) == published
+    assert "工作动态第3号" in published
+    head = (publish_root / "site/wlj/gzdt/index.html").read_text(encoding="utf-8")
+    assert publishing.render_column(c.dept_news.pk) == head
+    with django_capture_on_commit_callbacks(execute=True):
+        services.item_withdraw(actor=c.dept_reviewer, item=item, reason="error", note="发布有误")
+    # A withdrawn item has no page to render, and the column no longer lists it.
+    assert publishing.render_item(item.pk) is None
+    assert "工作动态第3号" not in (publishing.render_column(c.dept_news.pk) or "")
