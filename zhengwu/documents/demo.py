@@ -16,6 +16,7 @@ from zhengwu.documents.models import (
     DocumentStatus,
     ReceiptState,
 )
+from zhengwu.documents.search import document_index, index_prune
 from zhengwu.documents.services import document_digest, format_number, number_take
 
 NOTICES = (
@@ -101,6 +102,7 @@ def build(ctx: DemoContext) -> dict[str, int]:
                 )
             )
         DocumentReceipt.objects.bulk_create(rows)
+        document_index(doc)
         receipts += len(rows)
     return {"documents": len(NOTICES), "receipts": receipts}
 
@@ -114,6 +116,7 @@ def reset(ctx: DemoContext) -> dict[str, int]:
     docs.filter(reply_to__isnull=False).delete()
     docs.delete()
     DocumentNumberCounter.objects.filter(unit_id__in=units).delete()
+    index_prune()
     return {"documents": n, "receipts": receipts}
 
 

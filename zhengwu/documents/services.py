@@ -48,6 +48,7 @@ from zhengwu.documents.models import (
     Secrecy,
     Urgency,
 )
+from zhengwu.documents.search import document_index
 from zhengwu.flow import selectors as flow_selectors
 from zhengwu.flow import services as flow_services
 from zhengwu.flow.engine import FlowError
@@ -350,6 +351,7 @@ def document_create(
         + [DocumentRecipient(document=doc, role=RecipientRole.COPY, unit=u) for u in cu]
         + [DocumentRecipient(document=doc, role=RecipientRole.COPY, group=g) for g in cg]
     )
+    document_index(doc)  # 公文检索: the title is searchable by its unit from the draft on
     if body is not None:
         _file_store(doc, body, FileKind.BODY, actor)
     for upload in attachments:
@@ -481,6 +483,7 @@ def _number_assign(doc: Document, actor: Any) -> None:
     doc.number_year, doc.number_seq = year, seq
     doc.document_number = format_number(doc.number_code, year, seq)
     doc.save(update_fields=["number_year", "number_seq", "document_number"])
+    document_index(doc)
     audit_record(
         action="documents.document.number",
         obj=doc,
@@ -602,6 +605,7 @@ def _distribute(doc: Document, actor: Any, *, only: Iterable[int] | None = None)
     else:
         for i in range(0, len(rows), FANOUT_CHUNK):
             DocumentReceipt.objects.bulk_create(rows[i : i + FANOUT_CHUNK])
+    document_index(doc)  # the recipients find it by its title too, in this same transaction
     clerks = _clerk_ids(targets)
     _notify(
         sorted({uid for ids in clerks.values() for uid in ids}),
@@ -797,6 +801,8 @@ def document_resend(*, actor: Any, document: Document, unit_ids: Iterable[Any]) 
     )
     added = _receipt_rows(doc, {u: addressed[u] for u in missing}, now)
     DocumentReceipt.objects.bulk_create(added)
+    if added:
+        document_index(doc)
     clerks = _clerk_ids(ids)
     for uid in ids:
         rnd = next((r.round for r in receipts if r.unit_id == uid), 1)

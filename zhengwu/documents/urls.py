@@ -1,6 +1,6 @@
 from django.urls import path
 
-from zhengwu.documents import views
+from zhengwu.documents import search_views, views
 
 app_name = "documents"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.create, name="new"),
     path("inbox/", views.inbox, name="inbox"),
     path("stats/", views.stats, name="stats"),
+    path("search/", search_views.search, name="search"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/step/", views.step, name="step"),
     path("<int:pk>/files/", views.file_add, name="file_add"),
