@@ -12,6 +12,9 @@ import pytest
 from zhengwu.core.models import User
 from zhengwu.disclosure import services
 from zhengwu.disclosure.models import DisclosureRequest
+
+# A migrated SQLite file for tests whose threads need real queueing writers (see the documents' tests).
+from zhengwu.documents.tests.conftest import file_db, migrated_sqlite  # noqa: F401
 from zhengwu.portal.tests.factories import Cluster, build_cluster
 from zhengwu.testing.cast import Cast, _staff
 
