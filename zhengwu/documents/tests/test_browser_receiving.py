@@ -75,6 +75,7 @@ def test_it_handles_a_received_notice_by_two_departments_with_circulation_and_re
     form.locator(f"input[name=days_{ly.pk}]").fill("7")
     form.locator("input[name=needs_reply]").check()
     form.locator("textarea[name=opinion]").fill("请应急科牵头办理，林业科配合")
+    screenshot(boss, "documents-receiving-instruct")
     _submit(boss, "instruct")
     assert boss.get_by_test_id("incoming-status").inner_text() == "承办"
     assert boss.get_by_test_id(f"part-{yj.pk}").inner_text().count("3 个工作日") == 1
