@@ -15,9 +15,13 @@ from django.test import Client
 from django.urls import reverse
 
 from zhengwu.core.models import Department, Post, Unit, UnitGroup, User
+from zhengwu.disclosure import services as disclosure_services
+from zhengwu.disclosure.tests.conftest import Desk, submit
 from zhengwu.documents.models import DocumentReceipt
 from zhengwu.documents.tests.conftest import office_build, send_notice
 from zhengwu.meetings.tests.helpers import clerks, make_meeting
+from zhengwu.portal.tests.factories import build_cluster
+from zhengwu.testing.cast import _staff
 
 pytestmark = pytest.mark.django_db
 
@@ -70,9 +74,10 @@ def _data() -> set[str]:
     return names
 
 
-def _english(user: User, **extra: Any) -> Client:
+def _english(user: User | None = None) -> Client:
     c = Client()
-    c.force_login(user)
+    if user is not None:
+        c.force_login(user)
     c.cookies["django_language"] = "en"
     return c
 
@@ -144,6 +149,37 @@ def test_it_shows_meeting_notices_in_english(cast: Any, chinese_ui: set[str]) ->
     _check(invited, register, chinese_ui)
     page = invited.get(register).content.decode()
     assert "Submit registration" in page and meeting.title in page
+
+
+def test_it_shows_information_disclosure_and_the_site_editor_in_english(
+    cast: Any, settings: Any, tmp_path: Path, chinese_ui: set[str]
+) -> None:
+    settings.PUBLISH_ROOT = tmp_path / "published"
+    cluster = build_cluster(cast)
+    leader = _staff("kt_leader", "马镇长", cast.township_a1_gov, "镇长", ["leader"])
+    desk = Desk(cast, cast.township_clerk, leader, cast.citizen, cast.other_township_clerk)
+    request = submit(desk)
+    disclosure_services.request_register(actor=desk.clerk, request=request)
+    for url in (reverse("disclosure:catalogue"), reverse("disclosure:reports")):
+        _check(_english(), url, chinese_ui)
+    applicant = _english(cast.citizen)
+    for url in (
+        reverse("disclosure:apply"),
+        reverse("disclosure:my_requests"),
+        reverse("disclosure:request_detail", args=[request.pk]),
+    ):
+        _check(applicant, url, chinese_ui)
+    clerk = _english(desk.clerk)
+    for url in (reverse("disclosure:manage"), reverse("disclosure:request_detail", args=[request.pk])):
+        _check(clerk, url, chinese_ui)
+    editor = _english(cluster.main_reviewer)
+    for url in (
+        reverse("portal:cms_home"),
+        reverse("portal:cms_site", args=[cluster.main.pk]),
+        reverse("portal:cms_site_stats", args=[cluster.main.pk]),
+        reverse("portal:cms_scoring"),
+    ):
+        _check(editor, url, chinese_ui)
 
 
 def test_it_finds_chinese_left_on_a_page(chinese_ui: set[str]) -> None:
