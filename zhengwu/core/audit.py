@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from zhengwu.core.models import AuditAnchor, AuditEvent, AuditHead, Unit, User
 from zhengwu.lib.gmcrypto import sm3_hex
+from zhengwu.lib.rows import row_insert_and_update, rows_select
 
 GENESIS = "0" * 64
 
@@ -92,11 +93,11 @@ def compute_digest(event: AuditEvent) -> str:
 
 def _lock_head() -> AuditHead:
     # One short row lock orders every append; SQLite's IMMEDIATE transactions already serialise writers.
-    head = AuditHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
+    found = rows_select(AuditHead, "t.id = 1", [], lock=True)
+    if not found:
         AuditHead.objects.get_or_create(pk=1, defaults={"seq": 0, "digest": GENESIS})
-        head = AuditHead.objects.select_for_update().get(pk=1)
-    return head
+        found = rows_select(AuditHead, "t.id = 1", [], lock=True)
+    return found[0]
 
 
 def audit_record(
@@ -111,7 +112,11 @@ def audit_record(
     actor: Any = None,
     unit: Unit | None = None,
 ) -> AuditEvent:
-    """Append one record to the trail, inside the caller's transaction (it commits or rolls back with it)."""
+    """Append one record to the trail, inside the caller's transaction (it commits or rolls back with it).
+
+    Three statements: lock and read the head, insert the record, move the head. No savepoint of its own:
+    a failure here fails the caller's whole transaction, which is what a lost trail record must do.
+    """
     ctx = current_context()
     actor = actor if actor is not None else ctx.user
     if actor is not None and not getattr(actor, "is_authenticated", False):
@@ -121,7 +126,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
         object_label = object_label or str(obj)[:200]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         event = AuditEvent(
             seq=head.seq + 1,
@@ -141,10 +146,10 @@ def audit_record(
             prev_digest=head.digest,
         )
         event.digest = compute_digest(event)
-        event.save(force_insert=True)
         head.seq = event.seq
         head.digest = event.digest
-        head.save(update_fields=["seq", "digest"])
+        # Append-only: an insert (never a save() of an existing record), and the head moves with it.
+        row_insert_and_update(event, head, ["seq", "digest"])
     return event
 
 

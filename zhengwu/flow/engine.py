@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -384,6 +384,9 @@ def definition_parse(bpmn_xml: str, dmn_files: dict[str, str] | None = None) -> 
 
 _spec_lock = threading.Lock()
 _spec_cache: dict[tuple[int, str], tuple[Any, dict[str, Any]]] = {}
+# The serialised form of each cached spec (id(spec) → (spec, its dicts)): a state written with a cached
+# spec carries the same spec dict every time, so it is converted once, not at every step.
+_spec_dicts: dict[int, tuple[Any, dict[str, Any], dict[str, Any]]] = {}
 
 
 def specs_for(definition: Any) -> tuple[Any, dict[str, Any]]:
@@ -400,8 +403,11 @@ def specs_for(definition: Any) -> tuple[Any, dict[str, Any]]:
     subprocess_specs = parser.get_subprocess_specs(definition.key)
     for process_spec in [spec, *subprocess_specs.values()]:
         _connect_loops(process_spec)
+    spec_dict = SERIALIZER.registry.convert(spec)
+    subprocess_dicts = {name: SERIALIZER.registry.convert(s) for name, s in subprocess_specs.items()}
     with _spec_lock:
         _spec_cache[cache_key] = (spec, subprocess_specs)
+        _spec_dicts[id(spec)] = (spec, spec_dict, subprocess_dicts)
     return spec, subprocess_specs
 
 
@@ -422,6 +428,7 @@ def _connect_loops(process_spec: Any) -> None:
 def spec_cache_clear() -> None:
     with _spec_lock:
         _spec_cache.clear()
+        _spec_dicts.clear()
 
 
 # --- The script environment -----------------------------------------------------------------------
@@ -474,7 +481,19 @@ SCRIPT_ENGINE = PythonScriptEngine(
 
 
 class _CachedSpecWorkflowConverter(BpmnWorkflowConverter):
-    """Also accepts already-parsed spec objects in place of serialised specs (the common, fast path)."""
+    """Also accepts already-parsed spec objects in place of serialised specs (the common, fast path),
+    and writes a cached spec's serialised form without converting it again."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        cached = _spec_dicts.get(id(workflow.spec))
+        if cached is None or cached[0] is not workflow.spec:  # restored from a stored spec (migration)
+            return super().to_dict(workflow)  # type: ignore[no-any-return]
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["spec"] = cached[1]
+        dct["subprocess_specs"] = cached[2]
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
 
     def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
         spec = dct.pop("spec")

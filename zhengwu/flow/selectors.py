@@ -26,6 +26,7 @@ from zhengwu.flow.models import (
     Task,
     TaskStatus,
 )
+from zhengwu.lib.rows import values_select
 
 
 def user_post_ids(user: Any) -> frozenset[int]:
@@ -214,21 +215,21 @@ def task_candidates(task: Task) -> list[int]:
     """Who is told about a new or urged task: its holder, or every holder of its post / role."""
     if task.assignee_id:
         return [task.assignee_id]
+    # Plain statements: this runs inside every step that opens a post or role task (see zhengwu.lib.rows).
+    users = User._meta.db_table
     if task.assign_kind == AssignKind.POST and task.post_id:
-        return sorted(
-            set(
-                PostAssignment.objects.filter(post_id=task.post_id, user__is_active=True).values_list(
-                    "user_id", flat=True
-                )
-            )
+        rows = values_select(
+            f"SELECT DISTINCT a.user_id FROM {PostAssignment._meta.db_table} a JOIN {users} u ON u.id = a.user_id"
+            " WHERE a.post_id = %s AND u.is_active = %s",
+            [task.post_id, True],
         )
-    return sorted(
-        set(
-            UnitRole.objects.filter(unit_id=task.unit_id, role=task.role, user__is_active=True).values_list(
-                "user_id", flat=True
-            )
+    else:
+        rows = values_select(
+            f"SELECT DISTINCT r.user_id FROM {UnitRole._meta.db_table} r JOIN {users} u ON u.id = r.user_id"
+            " WHERE r.unit_id = %s AND r.role = %s AND u.is_active = %s",
+            [task.unit_id, task.role, True],
         )
-    )
+    return sorted(row[0] for row in rows)
 
 
 def unit_colleagues(unit_id: int, *, exclude: Any = None) -> list[User]:

@@ -43,6 +43,7 @@ from zhengwu.flow.models import (
     TaskStatus,
 )
 from zhengwu.lib.gmcrypto import sm3_hex
+from zhengwu.lib.rows import row_insert, row_update, rows_select
 
 URGE_INTERVAL = dt.timedelta(minutes=30)
 MAX_DELEGATION_DAYS = 366
@@ -128,14 +129,16 @@ def _event(
     note: str = "",
     step: str = "",
 ) -> None:
-    InstanceEvent.objects.create(
-        instance=instance,
-        task=task,
-        action=action,
-        step_name=step or (task.name if task else ""),
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=str(actor)[:128] if actor else "",
-        note=note,
+    row_insert(
+        InstanceEvent(
+            instance=instance,
+            task=task,
+            action=action,
+            step_name=step or (task.name if task else ""),
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_label=str(actor)[:128] if actor else "",
+            note=note,
+        )
     )
 
 
@@ -349,7 +352,7 @@ def _task_create(
             now=now,
             red_after=props.get("red_after") or definition.properties.get("red_after", ""),
         )
-    row.save(force_insert=True)
+    row_insert(row)
     if own_stop is not None:
         own_stop.task = row
         own_stop.save(force_insert=True)
@@ -377,14 +380,29 @@ def definition_cached(definition_id: int) -> ProcessDefinition:
     return definition
 
 
-def _lock_instance(instance_id: int) -> ProcessInstance:
-    # of=("self",): lock the instance row only, not the content-type row the join reads.
-    instance = (
-        ProcessInstance.objects.select_for_update(of=("self",))
-        .select_related("business_type")
-        .get(pk=instance_id)
+# The rows a step reads and writes go through zhengwu.lib.rows: the same SQL the ORM would send, built
+# once instead of at every step (see docs/decisions/0005-process-engine.md, "Speed").
+
+
+# Read with the instance lock, so that a step opening new to-dos reads the case's stops only when its
+# clock is stopped (the usual case saves a statement). Case stops are opened only by clock_stop_start,
+# which never runs between a lock and the engine step of the same service call.
+_CASE_CLOCK_STOPPED = {
+    "case_clock_stopped": (
+        f"EXISTS (SELECT 1 FROM {ClockStop._meta.db_table} s"
+        " WHERE s.instance_id = t.id AND s.task_id IS NULL AND s.ended_at IS NULL)"
     )
+}
+
+
+def _lock_instance(instance_id: int) -> ProcessInstance:
+    found = rows_select(ProcessInstance, "t.id = %s", [instance_id], extra=_CASE_CLOCK_STOPPED, lock=True)
+    if not found:
+        raise ProcessInstance.DoesNotExist(f"process instance {instance_id} does not exist")
+    instance = found[0]
     instance.definition = definition_cached(instance.definition_id)
+    # Content types and definitions are cached in-process; neither changes under a running instance.
+    instance.business_type = ContentType.objects.get_for_id(instance.business_type_id)
     return instance
 
 
@@ -399,16 +417,24 @@ def _lock_task(task: Task | int) -> tuple[Task, ProcessInstance]:
     if instance_id is None:
         raise FlowError(_("待办事项不存在"))
     instance = _lock_instance(instance_id)
-    locked = (
-        Task.objects.select_for_update(of=("self",))
-        .select_related("unit")
-        .filter(pk=pk, instance_id=instance_id)
-        .first()
+    found = rows_select(
+        Task, "t.id = %s AND t.instance_id = %s", [pk, instance_id], related=["unit"], lock=True
     )
-    if locked is None:
+    if not found:
         raise FlowError(_("待办事项不存在"))
+    locked = found[0]
     locked.instance = instance
     return locked, instance
+
+
+def _open_rows(instance: ProcessInstance) -> list[Task]:
+    """The instance's open to-do rows, locked (the instance is already locked), newest first."""
+    return rows_select(
+        Task,
+        "t.instance_id = %s AND t.status = %s ORDER BY t.started_at DESC, t.id DESC",
+        [instance.pk, TaskStatus.OPEN.value],
+        lock=True,
+    )
 
 
 def _load(instance: ProcessInstance) -> Any:
@@ -455,15 +481,11 @@ def _advance(
     engine.run_engine(workflow)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
     if open_before is None:
-        open_rows = list(Task.objects.select_for_update().filter(instance=instance, status=TaskStatus.OPEN))
+        open_rows = _open_rows(instance)
     else:
         still_open = set(open_before) - ({finished.spiff_task_id} if finished is not None else set())
         gone = still_open - set(ready)
-        open_rows = (
-            list(Task.objects.select_for_update().filter(instance=instance, status=TaskStatus.OPEN))
-            if gone
-            else []
-        )
+        open_rows = _open_rows(instance) if gone else []
         if not gone:
             known_ids = still_open
     closed: list[Task] = []
@@ -474,15 +496,21 @@ def _advance(
             row.status = TaskStatus.CANCELLED
             row.completed_at = now
             row.clock_stopped = False
-            row.save(update_fields=["status", "completed_at", "clock_stopped"])
+            row_update(row, ["status", "completed_at", "clock_stopped"])
             stops_changed = _close_auto_stops(row, actor, now) or stops_changed
             closed.append(row)
     known = {row.spiff_task_id for row in open_rows} if open_before is None or open_rows else known_ids
     fresh = [t for tid, t in ready.items() if tid not in known]
     created: list[Task] = []
     if fresh:
-        case_stops = list(
-            ClockStop.objects.filter(instance=instance, task__isnull=True, ended_at__isnull=True)
+        case_stops = (
+            rows_select(
+                ClockStop,
+                "t.instance_id = %s AND t.task_id IS NULL AND t.ended_at IS NULL ORDER BY t.started_at, t.id",
+                [instance.pk],
+            )
+            if getattr(instance, "case_clock_stopped", True)
+            else []
         )
         created = [_task_create(instance, t, now, case_stops=case_stops, returned=returned) for t in fresh]
         stops_changed = stops_changed or any(
@@ -508,7 +536,7 @@ def _advance(
     instance.serializer_version = engine.CURRENT_VERSION
     instance.revision += 1
     instance.updated_at = now
-    instance.save(update_fields=fields)
+    row_update(instance, fields)
     if stops_changed:
         _tasks_recompute(instance, now=now)
 
@@ -627,7 +655,7 @@ def process_start(
         serializer_version=engine.CURRENT_VERSION,
     )
     timing.instance_apply_timing(instance, stops=[], now=now)
-    instance.save(force_insert=True)
+    row_insert(instance)
     _event(instance, "started", actor, step=_("发起"))
     created, _closed = _advance(instance, workflow, actor, now=now)
     _business_changed(instance, "started", None)
@@ -735,8 +763,9 @@ def task_complete(
     choice = next((f["id"] for f in step.get("fields", []) if f["type"] == "choice"), None)
     task.outcome = str(cleaned.get(choice) or "")[:32] if choice else ""
     task.clock_stopped = False
-    task.save(
-        update_fields=[
+    row_update(
+        task,
+        [
             *claimed,
             "status",
             "completed_at",
@@ -745,7 +774,7 @@ def task_complete(
             "form_data",
             "outcome",
             "clock_stopped",
-        ]
+        ],
     )
     # The history shows this completion from the task row itself (no separate event row is written).
     created, closed = _advance(instance, workflow, actor, now=now, finished=task, open_before=open_before)

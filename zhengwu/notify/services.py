@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from zhengwu.core import access
 from zhengwu.core.audit import audit_record
 from zhengwu.core.models import User
+from zhengwu.lib.rows import rows_insert
 from zhengwu.notify.gateways import (
     SMS_TEMPLATES,
     EmailSpec,
@@ -149,8 +150,9 @@ def notification_send(
     title = title[:200]
     key = key[:128]
     if APP in wanted:
+        # rows_insert is bulk_create's statement, built once per batch size (a process step sends one).
         for i in range(0, len(recipient_ids), CHUNK):
-            Notice.objects.bulk_create(
+            rows_insert(
                 [
                     Notice(recipient_id=rid, title=title, body=body, url=url[:500], level=level, key=key)
                     for rid in recipient_ids[i : i + CHUNK]
