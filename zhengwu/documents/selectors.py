@@ -255,7 +255,7 @@ def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOve
     has read the document."""
     from zhengwu.core.models import Department
     from zhengwu.documents.models import IncomingComment, IncomingPart
-    from zhengwu.documents.services import department_staff
+    from zhengwu.documents.services import department_members
     from zhengwu.flow.models import ReadItem, Task
     from zhengwu.flow.selectors import unit_colleagues
 
@@ -281,9 +281,8 @@ def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOve
     departments: list[tuple[Any, list[Any]]] = []
     colleagues: list[Any] = []
     if with_choices:
-        departments = [
-            (d, department_staff(d.pk))
-            for d in Department.objects.filter(unit_id=record.unit_id).order_by("sort", "id")
-        ]
+        units_departments = list(Department.objects.filter(unit_id=record.unit_id).order_by("sort", "id"))
+        members = department_members(d.pk for d in units_departments)
+        departments = [(d, members[d.pk]) for d in units_departments]
         colleagues = unit_colleagues(record.unit_id)
     return IncomingOverview(steps, parts, readings, comments, departments, colleagues)

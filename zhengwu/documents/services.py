@@ -942,9 +942,10 @@ def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) 
         by_handler = {
             (delegated or assignee): pk for pk, step, assignee, delegated in open_steps if step == "handle"
         }
-        for part in IncomingPart.objects.filter(record_id=record_id, round=record.instruct_round):
+        parts = list(IncomingPart.objects.filter(record_id=record_id, round=record.instruct_round))
+        for part in parts:
             part.task_id = by_handler.get(part.handler_id)
-            part.save(update_fields=["task"])
+        IncomingPart.objects.bulk_update(parts, ["task"])
 
 
 def _incoming_guard(instance: ProcessInstance, task: Task, process_data: dict[str, Any]) -> None:
@@ -966,21 +967,26 @@ flow_services.business_handler_register("documents.incomingrecord", _incoming_ch
 flow_services.business_guard_register("documents.incomingrecord", _incoming_guard)
 
 
-def department_staff(department_id: int) -> list[Any]:
-    """Active staff holding a post in a department (科室), handlers first."""
-    from zhengwu.core.models import User
+def department_members(department_ids: Iterable[int]) -> dict[int, list[tuple[int, str]]]:
+    """(id, name) of the active staff holding a post in each department (科室), handlers first; two
+    queries for any number of departments."""
+    from zhengwu.core.models import PostAssignment
 
-    users = list(
-        User.objects.filter(is_active=True, kind="staff", post_assignments__post__department_id=department_id)
-        .distinct()
-        .order_by("name", "id")
+    ids = sorted(set(department_ids))
+    rows = set(
+        PostAssignment.objects.filter(
+            post__department_id__in=ids, user__is_active=True, user__kind="staff"
+        ).values_list("post__department_id", "user_id", "user__name")
     )
     handlers = set(
-        UnitRole.objects.filter(unit__departments=department_id, role=UnitRoleKind.HANDLER).values_list(
+        UnitRole.objects.filter(unit__departments__in=ids, role=UnitRoleKind.HANDLER).values_list(
             "user_id", flat=True
         )
     )
-    return sorted(users, key=lambda u: (u.pk not in handlers, u.name, u.pk))
+    out: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+    for dept_id, user_id, name in sorted(rows, key=lambda r: (r[1] not in handlers, r[2], r[1])):
+        out[dept_id].append((user_id, name))
+    return out
 
 
 def _int(value: Any, message: str) -> int:
@@ -1024,12 +1030,13 @@ def incoming_instruct(
     _check(len(opinion) <= MAX_OPINION, _("意见不超过 %(n)s 字") % {"n": MAX_OPINION})
     _check(bool(parts), _("请至少选择一个承办科室"))
     _check(len(parts) <= MAX_PARTS, _("承办科室最多 %(n)s 个") % {"n": MAX_PARTS})
+    wanted = [_int(raw.get("department"), _("承办科室无效")) for raw in parts]
+    found = {d.pk: d for d in Department.objects.filter(pk__in=wanted, unit_id=record.unit_id)}
+    _check(all(i in found for i in wanted), _("承办科室不存在或不属于本单位"))
+    members = department_members(wanted)
     chosen: list[tuple[Department, str, int, int]] = []
-    for raw in parts:
-        dept_id = _int(raw.get("department"), _("承办科室无效"))
-        dept = Department.objects.filter(pk=dept_id, unit_id=record.unit_id).first()
-        _check(dept is not None, _("承办科室不存在或不属于本单位"))
-        assert dept is not None
+    for dept_id, raw in zip(wanted, parts, strict=True):
+        dept = found[dept_id]
         _check(
             all(d.pk != dept.pk for d, *_rest in chosen), _("同一科室不能重复选择：%(d)s") % {"d": dept.name}
         )
@@ -1040,15 +1047,12 @@ def incoming_instruct(
             1 <= days <= MAX_PART_DAYS,
             _("科室“%(d)s”的办理时限应为 1 至 %(n)s 个工作日") % {"d": dept.name, "n": MAX_PART_DAYS},
         )
-        staff = department_staff(dept.pk)
+        staff = [user_id for user_id, _name in members[dept.pk]]
         _check(bool(staff), _("科室“%(d)s”没有在岗的工作人员，不能承办") % {"d": dept.name})
-        handler_id = staff[0].pk
+        handler_id = staff[0]
         if raw.get("handler") not in (None, ""):
             handler_id = _int(raw.get("handler"), _("承办人无效"))
-            _check(
-                handler_id in {u.pk for u in staff},
-                _("所选承办人不在科室“%(d)s”任职") % {"d": dept.name},
-            )
+            _check(handler_id in staff, _("所选承办人不在科室“%(d)s”任职") % {"d": dept.name})
         _check(
             all(h != handler_id for *_rest, h in chosen),
             _("同一人不能同时承办两个科室，请为科室“%(d)s”另选承办人") % {"d": dept.name},
