@@ -262,17 +262,18 @@ class _Categoriser:
     """Which category a published item falls in: its column's slug, then its kind, then 其他."""
 
     def __init__(self) -> None:
-        categories_ensure()
+        rows = list(Category.objects.all()) or list(categories_ensure().values())  # one query
         self.by_slug: dict[str, Category] = {}
         self.by_kind: dict[str, Category] = {}
         # Children first, so a more specific category wins over its parent for the same slug.
-        rows = sorted(Category.objects.filter(is_active=True), key=lambda c: (c.parent_id is None, c.sort))
-        for category in rows:
+        active = sorted((c for c in rows if c.is_active), key=lambda c: (c.parent_id is None, c.sort))
+        for category in active:
             for slug in category.slugs:
                 self.by_slug.setdefault(slug, category)
             for kind in category.kinds:
                 self.by_kind.setdefault(kind, category)
-        self.fallback = _fallback_category()
+        fallback = next((c for c in rows if c.code == FALLBACK_CATEGORY), None)
+        self.fallback = fallback or _fallback_category()
 
     def __call__(self, column_slug: str, kind: str) -> Category:
         return self.by_slug.get(column_slug) or self.by_kind.get(kind) or self.fallback
