@@ -93,9 +93,19 @@ def _fresh_database(data_dir: str) -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def ensure(data_dir: str, items: int, columns: int, *, pages: bool = True, log: Any = print) -> Seed:
+def ensure(
+    data_dir: str,
+    items: int,
+    columns: int,
+    *,
+    pages: bool = True,
+    page_sample: tuple[int, int] | None = None,
+    log: Any = print,
+) -> Seed:
     """The cluster with ``items`` articles in ``columns`` leaf columns: reused when the data directory
-    already holds exactly that, built otherwise."""
+    already holds exactly that, built otherwise. With ``page_sample`` (n, columns) only the item pages of
+    ``article_sample(n, columns)`` are written (and every column and home page); the whole tree's time
+    is extrapolated."""
     marker = _marker(data_dir)
     if marker.exists():
         info = json.loads(marker.read_text())
@@ -107,7 +117,7 @@ def ensure(data_dir: str, items: int, columns: int, *, pages: bool = True, log: 
         marker.unlink()
     log(f"data: building {items:,} items in {columns} columns into {data_dir} …")
     _fresh_database(data_dir)
-    seed = _build(items, columns, pages=pages, log=log)
+    seed = _build(items, columns, pages=pages, page_sample=page_sample, log=log)
     from django.utils import timezone
 
     marker.write_text(
@@ -125,7 +135,7 @@ def ensure(data_dir: str, items: int, columns: int, *, pages: bool = True, log: 
     return seed
 
 
-def _build(items: int, columns: int, *, pages: bool, log: Any) -> Seed:
+def _build(items: int, columns: int, *, pages: bool, page_sample: tuple[int, int] | None, log: Any) -> Seed:
     from django.db import connection
 
     from zhengwu.core.models import AccountKind, Post, PostAssignment, Region, Unit, UnitRole, User
@@ -221,13 +231,46 @@ def _build(items: int, columns: int, *, pages: bool, log: Any) -> Seed:
         cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     t_pages = 0.0
     written = 0
-    if pages:
+    if pages and page_sample:
+        t_pages, written = write_sample_pages(items, *page_sample, log=log)
+    elif pages:
         t = time.perf_counter()
         report = publishing.rebuild()
         t_pages = time.perf_counter() - t
         written = len(report.written)
         log(f"  {written:,} static pages written in {t_pages:.0f} s ({written / t_pages:,.0f} pages/s)")
     return Seed(items, columns, t_bulk, t_pages, written, reused=False)
+
+
+def write_sample_pages(items: int, n: int, columns: int, *, log: Any = print) -> tuple[float, int]:
+    """Every column, home and directory page, and the item pages of ``article_sample(n, columns)``;
+    the time for all ``items`` item pages is extrapolated from the measured rate. Returns (seconds for
+    the whole tree, files written)."""
+    from zhengwu.portal import publishing
+    from zhengwu.portal.models import Column, Site
+
+    ids = [a["id"] for a in article_sample(n, columns)]
+    w = publishing._Writer()
+    with publishing._locked():
+        publishing.write_assets(w)
+        t = time.perf_counter()
+        publishing.write_items(w, ids)
+        t_items = time.perf_counter() - t
+        t = time.perf_counter()
+        for cid in Column.objects.order_by("pk").values_list("pk", flat=True):
+            publishing.write_column(w, cid, full=True)
+        for sid in Site.objects.order_by("pk").values_list("pk", flat=True):
+            publishing.write_home(w, sid)
+        publishing.write_cluster(w)
+        t_rest = time.perf_counter() - t
+    whole = t_rest + t_items * items / max(1, len(ids))
+    written = len(w.report.written)
+    log(
+        f"  static pages: {len(ids):,} item pages in {t_items:.0f} s ({len(ids) / t_items:,.0f}/s); every column "
+        f"block, feed, sitemap and home page ({written - len(ids):,} files) in {t_rest:.0f} s; the whole tree "
+        f"with all {items:,} item pages ≈ {whole:,.0f} s (extrapolated)"
+    )
+    return whole, written
 
 
 def article_sample(n: int, columns: int, site_code: str = "pl") -> list[dict[str, Any]]:

@@ -16,7 +16,9 @@ One run, one machine, wrk -t2 -c64 (``--threads``/``--connections``), ``--second
   plus an article and a column page type) under the same gunicorn settings, uncached.
 
 The cluster holds ``--items`` articles (default 300,000 in 600 columns), built once into ``--data-dir``
-and reused. Wagtail creates pages slowly, so it holds a representative subset — ``--wagtail-items``
+and reused; its static tree holds every column, block, feed and home page and the item pages of the
+sample below (``--all-pages`` writes all of them; otherwise their time is extrapolated from the measured
+rate). Wagtail creates pages slowly, so it holds a representative subset — ``--wagtail-items``
 articles of the first ``--wagtail-columns`` columns (default 20,000 in 100, the TARGETS anchor) — created
 through its page API and timed; dynamic and Wagtail loads request those same articles at random. Wagtail
 lives only in a bench venv (``var/bench/wagtail-venv``), never in the project's environment.
@@ -92,6 +94,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--data-dir", default="/tmp/zw-bench-portal")
+    parser.add_argument(
+        "--all-pages",
+        action="store_true",
+        help="write every item page when building (default: the sample's, the rest extrapolated)",
+    )
     parser.add_argument("--wagtail-venv", default=str(ROOT / "var" / "bench" / "wagtail-venv"))
     args = parser.parse_args()
 
@@ -100,7 +107,8 @@ def main() -> None:
     seed.setup(str(data_dir))
     from django.conf import settings
 
-    ours = seed.ensure(str(data_dir), args.items, args.columns)
+    sample_spec = None if args.all_pages else (args.wagtail_items, args.wagtail_columns)
+    ours = seed.ensure(str(data_dir), args.items, args.columns, page_sample=sample_spec)
     sample = seed.article_sample(args.wagtail_items, args.wagtail_columns)
     columns = sorted({a["column"] for a in sample})
     print(f"sample: {len(sample):,} articles in {len(columns)} columns (served by every contender)")

@@ -81,7 +81,7 @@ def main() -> None:
     serve.ensure_packages("nginx")
     data_dir = Path(args.data_dir)
     seed.setup(str(data_dir))
-    seed.ensure(str(data_dir), args.items, args.columns)
+    seed.ensure(str(data_dir), args.items, args.columns, page_sample=(0, 0))  # columns and homes
     from django.conf import settings
 
     from zhengwu.core.models import User

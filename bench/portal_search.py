@@ -54,7 +54,7 @@ WORDS = [
 
 
 def percentile(values: list[float], p: int) -> float:
-    return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] if len(values) > 1 else values[0]
 
 
 def make_queries(n: int) -> list[str]:
@@ -75,14 +75,15 @@ def main() -> None:
     parser.add_argument("--database", default="", help="postgres://… (default: SQLite in the data dir)")
     parser.add_argument("--data-dir", default="/tmp/zw-bench-portal")
     parser.add_argument("--skip-build", action="store_true", help="skip the index build measurement")
+    parser.add_argument("--only-build", action="store_true", help="measure the index build only")
     args = parser.parse_args()
 
     seed.setup(args.data_dir, args.database or None)
     seed.ensure(args.data_dir, args.items, args.columns, pages=False)
-    from django.db import connection, transaction
+    from django.db import connection
 
     from zhengwu.portal import search
-    from zhengwu.portal.models import Item, ItemVersion
+    from zhengwu.portal.models import Item
 
     pg = connection.vendor == "postgresql"
     live = Item.objects.exclude(live_version=None).count()
@@ -119,6 +120,17 @@ def main() -> None:
                     [search.fts5_match(phrases)],
                 )
             return {r[0] for r in cur.fetchall()}
+
+    if not args.only_build:
+        measure_queries(args, connection, search, raw_query, hit_set, live)
+    if not args.skip_build:
+        measure_build(connection, search, live, pg)
+
+
+def measure_queries(args: Any, connection: Any, search: Any, raw_query: Any, hit_set: Any, live: int) -> None:
+    from django.db import transaction
+
+    from zhengwu.portal.models import ItemVersion
 
     # --- Latency --------------------------------------------------------------------------------------
     queries = make_queries(args.queries)
@@ -224,9 +236,13 @@ def main() -> None:
     if misses:
         print("  missed: " + "; ".join(misses[:5]))
 
+
+def measure_build(connection: Any, search: Any, live: int, pg: bool) -> None:
+    from django.db import transaction
+
+    from zhengwu.portal.models import ItemVersion
+
     # --- Index build --------------------------------------------------------------------------------
-    if args.skip_build:
-        return
     print("\nindex build: the whole full-text index written again from the live versions")
     rows: list[tuple[int, dict[str, Any]]] = []
     with transaction.atomic():
