@@ -204,3 +204,9 @@ def test_it_lets_only_the_system_admin_edit_the_category_tree(cast: Any, client_
     )
     assert response.status_code == 400 and "分类代码已被使用" in response.content.decode()
     assert client_for(cast.township_clerk).get("/disclosure/manage/settings/").status_code == 403
+
+
+def test_it_leads_citizens_from_the_portal_home_to_the_catalogue_and_the_application(client: Any) -> None:
+    page = client.get("/").content.decode()
+    assert 'href="/disclosure/"' in page and 'href="/disclosure/apply/"' in page
+    assert client.get("/disclosure/apply/").status_code == 302  # sign in first
