@@ -552,12 +552,15 @@ def _advance(
             _event(instance, "delegated", None, task=row, note=_("委托办理"))
     if instance.status == InstanceStatus.COMPLETED and "status" in fields:
         _event(instance, "finished", actor, step=_("办结"))
-        _notify(
-            recipients=[instance.started_by_id],
-            title=_("已办结：%(title)s") % {"title": instance.title},
-            url=instance.get_absolute_url(),
-            key=f"flow.instance.{instance.pk}.completed",
-        )
+        # The case page is for staff; a public applicant (依申请公开 …) hears from the business app's
+        # own notice, which links to their account.
+        if User.objects.filter(pk=instance.started_by_id or 0, kind=AccountKind.STAFF).exists():
+            _notify(
+                recipients=[instance.started_by_id],
+                title=_("已办结：%(title)s") % {"title": instance.title},
+                url=instance.get_absolute_url(),
+                key=f"flow.instance.{instance.pk}.completed",
+            )
     return created, closed
 
 

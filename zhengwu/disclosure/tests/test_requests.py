@@ -170,3 +170,15 @@ def test_it_publishes_a_public_reply_to_the_portal_and_the_catalogue(desk: Desk,
     entry = CatalogueEntry.objects.get(item=item)
     assert entry.is_listed and entry.unit == cast.township_a1_gov
     assert _refresh(request).published_item_id == item.pk
+
+
+def test_it_tells_the_applicant_of_the_reply_with_a_link_to_their_own_page(desk: Desk) -> None:
+    from zhengwu.notify.models import Notice
+
+    request = to_reply(desk, submit(desk))
+    services.request_reply(
+        actor=desk.clerk, request=request, outcome="not_exist", reply_text="经检索，本机关未制作该信息"
+    )
+    notices = list(Notice.objects.filter(recipient=desk.applicant).values_list("title", "url"))
+    assert (f"您的政府信息公开申请已答复：{request.number}", f"/disclosure/requests/{request.pk}/") in notices
+    assert all(url.startswith("/disclosure/") for _title, url in notices)  # never a staff page
