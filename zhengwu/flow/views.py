@@ -67,6 +67,10 @@ def _task_context(request: HttpRequest, task: Any, **bound: Any) -> dict[str, An
         "clock_stops": selectors.clock_stops_for_task(task).select_related("started_by", "ended_by"),
         "history": [e for e in selectors.instance_history(task.instance) if e.task_id == task.pk],
     }
+    # A step of a business object (a document, a disclosure request …) is best done on its own page,
+    # which collects what the generic form cannot.
+    business = task.instance.business
+    ctx["business_url"] = business.get_absolute_url() if hasattr(business, "get_absolute_url") else ""
     if holder:
         ctx["form"] = bound.get("form") or forms.StepForm(step, initial=task.form_data or None)
     if holder:

@@ -60,3 +60,12 @@ def test_it_puts_the_disclosure_desk_on_the_unit_staff_s_workbench(desk: Desk, c
     page = client_for(desk.clerk).get("/workbench/").content.decode()
     assert "政务公开" in page and "/disclosure/manage/" in page
     assert client_for(desk.applicant).get("/disclosure/manage/").status_code == 403
+
+
+def test_it_sends_the_unit_s_to_do_to_the_request_page(desk: Desk, client_for: Any) -> None:
+    from zhengwu.flow.models import Task
+
+    request = submit(desk)
+    task = Task.objects.get(instance_id=request.instance_id, step_id="register", status="open")
+    page = client_for(desk.clerk).get(f"/flow/tasks/{task.pk}/").content.decode()
+    assert f'href="/disclosure/requests/{request.pk}/"' in page

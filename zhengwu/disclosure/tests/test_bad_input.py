@@ -85,3 +85,16 @@ def test_it_refuses_steps_in_the_wrong_state_and_incomplete_replies(desk: Desk, 
     assert request.status == RequestStatus.REPLY and request.outcome == "" and request.replied_at is None
     response = client_for(desk.applicant).post(f"{url}answer/", {"answer": "补正"})
     assert response.status_code == 400 and "不需要补正" in response.content.decode()
+
+
+def test_it_refuses_a_reply_completed_from_the_generic_to_do_page(desk: Desk, client_for: Any) -> None:
+    from zhengwu.flow.models import Task
+
+    request = to_reply(desk, submit(desk))
+    task = Task.objects.get(instance_id=request.instance_id, step_id="reply", status="open")
+    response = client_for(desk.clerk).post(f"/flow/tasks/{task.pk}/complete/", {"opinion": "已答复"})
+    assert response.status_code == 400 and "答复类型" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REPLY and request.replied_at is None
+    task.refresh_from_db()
+    assert task.status == "open"
