@@ -282,6 +282,16 @@ def test_it_refuses_a_second_instruction_and_a_wrong_state(rcv: Receiving, clien
     assert Task.objects.filter(instance_id=r.record.instance_id, step_id="handle").count() == 2
     # 批办 cannot be skipped from the generic to-do page either: it needs the departments.
     other = services.incoming_register(actor=r.office.clerk_a, receipt=_signed(r.office, "第二份"))
+    early = leader.post(f"/documents/incoming/{other.receipt_id}/instruct/", _instruct_post(r))
+    assert early.status_code == 400 and "不在批办环节" in early.content.decode()  # still at 拟办
+    # A step of another record, or a made-up one, is refused without touching either record.
+    wrong = client_for(r.office.clerk_a).post(
+        f"/documents/incoming/{other.receipt_id}/step/",
+        {"task": IncomingPart.objects.filter(record=r.record).first().task_id, "opinion": "x"},
+    )
+    assert wrong.status_code == 400 and "办理环节不存在" in wrong.content.decode()
+    bogus = client_for(r.office.clerk_a).post(f"/documents/incoming/{other.receipt_id}/step/", {"task": "x"})
+    assert bogus.status_code == 400
     flow_services.task_complete(actor=r.office.clerk_a, task=_open(other), opinion="请领导批示")
     task = _open(other)
     response = leader.post(f"/flow/tasks/{task.pk}/complete/", {"opinion": "同意"})
