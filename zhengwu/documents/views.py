@@ -318,6 +318,7 @@ def incoming(request: HttpRequest, pk: int) -> HttpResponse:
                 "overview": overview,
                 "my_steps": [t for t in mine if t.step_id != "instruct"],
                 "instruct_task": next((t for t in mine if t.step_id == "instruct"), None),
+                "may_urge": services.incoming_may_urge(request.user, record),
                 "may_circulate": services.incoming_may_circulate(request.user, record)
                 and record.status != IncomingStatus.DONE,
                 "is_reader": any(r.recipient_id == request.user.pk for r in overview.readings),
@@ -394,6 +395,25 @@ def incoming_step(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         receipt.get_absolute_url(),
         _("已办理"),
+    )
+
+
+@access.staff_required
+@require_POST
+def urge(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_urge(
+            actor=request.user,
+            record=record,
+            task_id=request.POST.get("task", ""),
+            note=request.POST.get("note", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已催办"),
     )
 
 

@@ -539,3 +539,28 @@ def test_it_starts_a_new_round_of_departments_when_a_part_is_sent_back_to_the_in
         actor=r.emergency, record=r.record, task_id=current[0].task.pk, opinion="办结"
     )
     assert _open(r.record).step_id == "archive"
+
+
+def test_it_lets_the_leader_urge_one_department_from_the_record(rcv: Receiving, client_for: Any) -> None:
+    from zhengwu.notify.models import Notice
+
+    r = rcv
+    url = f"/documents/incoming/{r.record.receipt_id}/"
+    leader = client_for(r.leader)
+    assert leader.post(url + "instruct/", _instruct_post(r)).status_code == 302
+    co = IncomingPart.objects.get(department=r.dept_forestry).task
+    assert co is not None
+    before = Notice.objects.filter(recipient=r.forestry).count()
+    assert leader.post(url + "urge/", {"task": co.pk, "note": "请加快"}).status_code == 302
+    co.refresh_from_db()
+    assert co.urge_count == 1
+    assert Notice.objects.filter(recipient=r.forestry).count() == before + 1
+    assert not Notice.objects.filter(recipient=r.emergency, title__startswith="催办").exists()
+    again = leader.post(url + "urge/", {"task": co.pk})
+    assert again.status_code == 400 and "刚刚催办过" in again.content.decode()
+    # A handler is not the one to urge another department; another unit cannot even see it.
+    assert client_for(r.emergency).post(url + "urge/", {"task": co.pk}).status_code == 403
+    assert client_for(r.office.clerk_b).post(url + "urge/", {"task": co.pk}).status_code == 404
+    co.refresh_from_db()
+    assert co.urge_count == 1
+    assert "已催办 1 次" in _page(leader, r.record)
