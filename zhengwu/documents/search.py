@@ -37,6 +37,7 @@ from zhengwu.portal.search import Phrase, highlight, parse_query, tokens
 
 FTS_TABLE = "documents_search_fts"
 PG_TABLE = "documents_search"
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 NUMBER_RE = re.compile(r"^\S{1,20}〔\d{4}〕\d{1,6}号$")
 MAX_UNITS = 64  # units named in one query (a person works in a handful)
 COUNT_CAP = 1000  # "1000+ hits" beyond this: counting every hit of a common word is not worth the time
@@ -60,10 +61,13 @@ def _row(title: str, number: str, unit_ids: Iterable[int]) -> tuple[list[str], l
 
 def _pg_vector(title: list[str], number: list[str], units: list[str]) -> str:
     """A tsvector literal with explicit positions and weights; a gap between the parts keeps a phrase
-    from running from the title into the number."""
+    from running from the title into the number. Every Chinese character of title and number is also
+    there once with weight C, so a lone character is one posting list rather than a prefix match over
+    every bigram it starts (which PostgreSQL merges into a bitmap of all their documents)."""
     positions: dict[str, list[str]] = {}
+    chars = list(dict.fromkeys(t[0] for t in (*title, *number) if _HAN.match(t)))
     pos = 0
-    for part, weight in ((title, "A"), (number, "B"), (units, "D")):
+    for part, weight in ((title, "A"), (number, "B"), (units, "D"), (chars, "C")):
         for tok in part:
             pos += 1
             if pos > 16383:
@@ -168,6 +172,9 @@ def _fts5_query(phrases: Sequence[Phrase], unit_ids: Sequence[int]) -> str:
 def _pg_query(phrases: Sequence[Phrase], unit_ids: Sequence[int]) -> str:
     words = []
     for p in phrases:
+        if p.prefix and len(p.tokens) == 1 and len(p.tokens[0]) == 1 and _HAN.match(p.tokens[0]):
+            words.append(f"'{p.tokens[0]}':C")  # a lone character: its own lexeme (see _pg_vector)
+            continue
         toks = [f"'{t}':AB" for t in p.tokens]
         if p.prefix:
             toks[-1] = toks[-1].replace(":AB", ":*AB")
@@ -178,13 +185,15 @@ def _pg_query(phrases: Sequence[Phrase], unit_ids: Sequence[int]) -> str:
 
 def _candidates(
     phrases: Sequence[Phrase], unit_ids: Sequence[int], *, before: int | None, limit: int
-) -> list[int]:
-    """Ids of indexed documents with every word and one of the units, highest first."""
+) -> tuple[list[int], int | None]:
+    """Ids of indexed documents with every word and one of the units, highest first; on PostgreSQL also
+    the number of all of them (the sort has seen every hit anyway, so counting them costs nothing more;
+    FTS5 stops at the limit, so SQLite counts separately)."""
     params: list[Any]
     if connection.vendor == "postgresql":
         # "+ 0" keeps the planner on the GIN index: walking the primary key backwards until enough rare
         # hits turn up would read most of the table.
-        sql = f"SELECT document_id FROM {PG_TABLE} WHERE doc @@ %s::tsquery"
+        sql = f"SELECT document_id, COUNT(*) OVER () FROM {PG_TABLE} WHERE doc @@ %s::tsquery"
         params = [_pg_query(phrases, unit_ids)]
         if before is not None:
             sql += " AND document_id < %s"
@@ -200,7 +209,9 @@ def _candidates(
     params.append(limit)
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return [int(r[0]) for r in cur.fetchall()]
+        rows = cur.fetchall()
+    total = (int(rows[0][1]) if rows else 0) if connection.vendor == "postgresql" else None
+    return [int(r[0]) for r in rows], total
 
 
 def _count(phrases: Sequence[Phrase], unit_ids: Sequence[int]) -> int:
@@ -294,8 +305,11 @@ def document_search(
     visible_all: dict[int, int | None] = {}
     cursor = before
     want = per_page + 1
+    count: int | None = None
     while len(page) < want:
-        batch = _candidates(phrases, units, before=cursor, limit=want * 2)
+        batch, total = _candidates(phrases, units, before=cursor, limit=want * 2)
+        if cursor == before and before is None:
+            count = total
         if not batch:
             break
         visible = _visible(batch, units)
@@ -306,7 +320,8 @@ def document_search(
         cursor = batch[-1]
     more = len(page) > per_page
     page = page[:per_page]
-    count = _count(phrases, units) if with_count else len(page)
+    if count is None:
+        count = _count(phrases, units) if with_count else len(page)
     return Results(
         query, words, _hits(page, visible_all, words), count, page[-1] if more and page else None, False
     )
