@@ -1269,23 +1269,48 @@ def incoming_comment_add(*, actor: Any, record: IncomingRecord, text: str) -> In
 # --- Archives (电子档案) -------------------------------------------------------------------------------
 
 
+def _package_zip(files: Sequence[DocumentFile], meta: dict[str, Any]) -> bytes:
+    """The files as stored (each re-checked against its SM3 first), metadata.json and SM3SUMS, zipped."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    sums: list[str] = []
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, f in enumerate(files, start=1):
+            with f.file.open("rb") as fh:
+                data = fh.read()
+            _check(
+                sm3_hex(data) == f.sm3, _("文件“%(name)s”校验失败，可能已被篡改，不能归档") % {"name": f.name}
+            )
+            arcname = f"files/{i:02d}-{f.name}"
+            zf.writestr(arcname, data)
+            sums.append(f"{f.sm3}  {arcname}")
+        meta_bytes = json.dumps(meta, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+        zf.writestr("metadata.json", meta_bytes)
+        sums.append(f"{sm3_hex(meta_bytes)}  metadata.json")
+        zf.writestr("SM3SUMS", "\n".join(sums) + "\n")
+    return buf.getvalue()
+
+
+def _elements(doc: Document) -> dict[str, str]:
+    return {
+        f.name: (str(getattr(doc, f.attname)) if getattr(doc, f.attname) is not None else "")
+        for f in Document._meta.concrete_fields
+    }
+
+
 def archive_package(*, actor: Any, document: Document) -> bytes:
     """An export package a records office can take (归档移交): the files as stored, metadata.json (the
     GB/T 9704 elements, the sending steps with their opinions, every recipient's receipt, the trail
     records), and SM3SUMS with the digest of every file in the package. Only sent documents; the export
     itself is recorded."""
-    import io
-    import zipfile
-
     from zhengwu.core.models import AuditEvent
 
     _require(access.can_view_unit_work(actor, document.unit), _("只能导出本单位的公文"))
     _check(document.status == DocumentStatus.SENT, _("公文分发后才能归档导出"))
     doc = Document.objects.select_related("unit").get(pk=document.pk)
-    elements = {
-        f.name: (str(getattr(doc, f.attname)) if getattr(doc, f.attname) is not None else "")
-        for f in Document._meta.concrete_fields
-    }
+    elements = _elements(doc)
     steps = list(
         Task.objects.filter(instance_id=doc.instance_id)
         .order_by("id")
@@ -1327,22 +1352,7 @@ def archive_package(*, actor: Any, document: Document) -> bytes:
         "exported_at": timezone.now(),
         "exported_by": getattr(actor, "name", ""),
     }
-    buf = io.BytesIO()
-    sums: list[str] = []
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for i, f in enumerate(files, start=1):
-            with f.file.open("rb") as fh:
-                data = fh.read()
-            _check(
-                sm3_hex(data) == f.sm3, _("文件“%(name)s”校验失败，可能已被篡改，不能归档") % {"name": f.name}
-            )
-            arcname = f"files/{i:02d}-{f.name}"
-            zf.writestr(arcname, data)
-            sums.append(f"{f.sm3}  {arcname}")
-        meta_bytes = json.dumps(meta, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-        zf.writestr("metadata.json", meta_bytes)
-        sums.append(f"{sm3_hex(meta_bytes)}  metadata.json")
-        zf.writestr("SM3SUMS", "\n".join(sums) + "\n")
+    data = _package_zip(files, meta)
     audit_record(
         action="documents.document.archive_export",
         obj=doc,
@@ -1350,4 +1360,88 @@ def archive_package(*, actor: Any, document: Document) -> bytes:
         actor=actor,
         unit=doc.unit,
     )
-    return buf.getvalue()
+    return data
+
+
+def incoming_archive_package(*, actor: Any, record: IncomingRecord) -> bytes:
+    """归档 of a received document: the package a records office can take — the files as received (each
+    re-checked), metadata.json (the document's elements, the receipt with its signed digest, the
+    receiving number, every handling step with its opinion, each department's part, who read it and
+    when, the readers' opinions, the reply document, the trail) and SM3SUMS. Only once archived."""
+    from zhengwu.core.models import AuditEvent
+
+    _require(access.can_view_unit_work(actor, record.unit), _("只能导出本单位的收文"))
+    _check(record.status == IncomingStatus.DONE, _("收文归档后才能导出归档包"))
+    receipt = DocumentReceipt.objects.select_related("document", "document__unit").get(pk=record.receipt_id)
+    doc = receipt.document
+    tasks = Task.objects.filter(instance_id=record.instance_id).order_by("started_at", "id")
+    steps = list(
+        tasks.values(
+            "name", "status", "started_at", "due_at", "completed_at", "completed_by__name", "opinion"
+        )
+    )
+    parts = list(
+        IncomingPart.objects.filter(record=record)
+        .order_by("round", "-role", "id")
+        .values(
+            "round",
+            "department__name",
+            "role",
+            "handler__name",
+            "limit_days",
+            "task__due_at",
+            "task__status",
+            "task__completed_at",
+            "task__deadline_state",
+            "task__opinion",
+        )
+    )
+    readings = list(
+        ReadItem.objects.filter(instance_id=record.instance_id)
+        .order_by("created_at", "id")
+        .values("recipient__name", "sent_by__name", "note", "created_at", "read_at")
+    )
+    comments = list(record.comments.order_by("id").values("author__name", "text", "created_at"))
+    trail = list(
+        AuditEvent.objects.filter(
+            Q(object_type="documents.incomingrecord", object_id=str(record.pk))
+            | Q(object_type="documents.documentreceipt", object_id=str(receipt.pk))
+            | Q(object_type="flow.processinstance", object_id=str(record.instance_id))
+            | Q(object_type="flow.task", object_id__in=[str(i) for i in tasks.values_list("pk", flat=True)])
+        )
+        .values("seq", "at", "actor_label", "action", "after", "digest")
+        .order_by("seq")
+    )
+    files = list(doc.files.order_by("kind", "id"))
+    reply = record.reply_document
+    meta = {
+        "document": _elements(doc),
+        "files": [{"name": f.name, "kind": f.kind, "size": f.size, "sm3": f.sm3} for f in files],
+        "receipt": {
+            "unit": record.unit.name,
+            "received_at": receipt.received_at,
+            "received_by": receipt.received_by_name,
+            "received_digest": receipt.received_digest,
+        },
+        "receiving_number": record.receiving_number,
+        "registered_at": record.registered_at,
+        "steps": steps,
+        "parts": parts,
+        "readings": readings,
+        "comments": comments,
+        "reply_document": {"id": reply.pk, "number": reply.document_number, "title": reply.title}
+        if reply is not None
+        else None,
+        "trail": trail,
+        "exported_at": timezone.now(),
+        "exported_by": getattr(actor, "name", ""),
+    }
+    data = _package_zip(files, meta)
+    audit_record(
+        action="documents.incoming.archive_export",
+        obj=record,
+        after={"files": len(files), "steps": len(steps)},
+        actor=actor,
+        unit=record.unit,
+    )
+    return data

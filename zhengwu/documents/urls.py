@@ -26,6 +26,7 @@ urlpatterns = [
     path("incoming/<int:pk>/step/", views.incoming_step, name="incoming_step"),
     path("incoming/<int:pk>/circulate/", views.circulate, name="circulate"),
     path("incoming/<int:pk>/urge/", views.urge, name="urge"),
+    path("incoming/<int:pk>/archive.zip", views.incoming_archive, name="incoming_archive"),
     path("incoming/<int:pk>/comment/", views.comment, name="comment"),
     path("receipts/<int:pk>/paper/", views.paper_sent, name="paper_sent"),
     path("files/<int:pk>/", views.file_download, name="file"),

@@ -546,6 +546,24 @@ def archive_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @access.staff_required
 @require_GET
+def incoming_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """归档导出 of a received document (files, metadata.json with every step, part and reader, SM3SUMS)."""
+    _receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    try:
+        data = services.incoming_archive_package(actor=request.user, record=record)
+    except DocumentError as exc:
+        return _refused(request, str(exc))
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from exc
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="incoming-{record.pk}-archive.zip"'
+    return response
+
+
+@access.staff_required
+@require_GET
 def file_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """PDF preview in the browser (PDF.js); the file itself is fetched through the digest-checked download."""
     row = selectors.file_get_for_user(request.user, pk)

@@ -564,3 +564,55 @@ def test_it_lets_the_leader_urge_one_department_from_the_record(rcv: Receiving, 
     co.refresh_from_db()
     assert co.urge_count == 1
     assert "已催办 1 次" in _page(leader, r.record)
+
+
+def test_it_exports_the_archived_record_with_every_step_part_reader_and_digest(
+    rcv: Receiving, client_for: Any
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    from zhengwu.lib.gmcrypto import sm3_hex
+
+    r = rcv
+    url = f"/documents/incoming/{r.record.receipt_id}/"
+    leader = client_for(r.leader)
+    assert leader.post(url + "instruct/", _instruct_post(r, needs_reply="")).status_code == 302
+    assert leader.post(url + "circulate/", {"recipients": [r.reader.pk]}).status_code == 302
+    _page(client_for(r.reader), r.record)
+    client_for(r.reader).post(url + "comment/", {"text": "阅，同意"})
+    early = leader.get(url + "archive.zip")
+    assert early.status_code == 400 and "收文归档后才能导出归档包" in early.content.decode()
+    for t in Task.objects.filter(instance_id=r.record.instance_id, status=TaskStatus.OPEN, step_id="handle"):
+        services.incoming_step_complete(
+            actor=t.assignee, record=r.record, task_id=t.pk, opinion=f"{t.assignee.name}办结"
+        )
+    services.incoming_step_complete(
+        actor=r.office.clerk_a, record=r.record, task_id=_open(r.record).pk, opinion="归档"
+    )
+    assert client_for(r.office.clerk_b).get(url + "archive.zip").status_code == 404
+    response = client_for(r.office.clerk_a).get(url + "archive.zip")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    sums = dict(line.split("  ", 1)[::-1] for line in archive.read("SM3SUMS").decode().splitlines())
+    assert set(sums) == set(archive.namelist()) - {"SM3SUMS"}
+    assert all(sm3_hex(archive.read(name)) == digest for name, digest in sums.items())
+    meta = json.loads(archive.read("metadata.json"))
+    r.record.refresh_from_db()
+    assert meta["receiving_number"] == r.record.receiving_number
+    assert meta["receipt"]["received_digest"] == r.record.receipt.received_digest
+    assert [s["opinion"] for s in meta["steps"]][1:3] == [
+        "拟请应急科牵头，林业科配合",
+        "请应急科牵头，林业科配合，按时办结",
+    ]
+    assert {(p["department__name"], p["role"], p["limit_days"]) for p in meta["parts"]} == {
+        ("应急科", "lead", 3),
+        ("林业科", "co", 7),
+    }
+    assert [(x["recipient__name"], x["read_at"] is not None) for x in meta["readings"]] == [
+        ("赵副区长", True)
+    ]
+    assert [c["text"] for c in meta["comments"]] == ["阅，同意"]
+    actions = {e["action"] for e in meta["trail"]}
+    assert {"documents.incoming.register", "documents.incoming.instruct", "flow.task.complete"} <= actions
