@@ -194,15 +194,24 @@ def row_insert(obj: models.Model, *, using: str = DEFAULT_DB_ALIAS) -> None:
     obj._state.db = using
 
 
+PREPARED_ROWS = 20
+
+
 def rows_insert(
     objs: Sequence[models.Model], *, ignore_conflicts: bool = False, using: str = DEFAULT_DB_ALIAS
 ) -> None:
     """INSERT new rows of one model in one statement, as ``bulk_create`` (primary keys are not read
-    back). With ``ignore_conflicts``, rows that would break a unique constraint are skipped."""
+    back). With ``ignore_conflicts``, rows that would break a unique constraint are skipped.
+
+    Up to ``PREPARED_ROWS`` rows; more go through ``bulk_create`` itself, which on PostgreSQL binds one
+    array per column (``UNNEST``) instead of a parameter per value — twice as fast at 500 rows."""
     if not objs:
         return
-    connection = connections[using]
     model = type(objs[0])
+    if len(objs) > PREPARED_ROWS:
+        model._default_manager.using(using).bulk_create(objs, ignore_conflicts=ignore_conflicts)
+        return
+    connection = connections[using]
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     key = ("insert", model, len(objs), on_conflict)
     cache = _cache(connection)
