@@ -195,8 +195,15 @@ def main() -> None:
             f"{os.cpu_count()} CPU cores shared by server and load"
         )
         print("article page")
-        limit = load("nginx, one plain file (the limit)", n_url, ["/plain/article.html"])
-        static_one = load("nginx, the published page (same bytes)", n_url, [article_static[0]])
+        # The two nginx rows alternate (three times each, the median kept): on a shared machine a
+        # single back-to-back pair mostly measures what else ran in those seconds.
+        limits, ones = [], []
+        for _round in range(3):
+            limits.append(load("nginx, one plain file (the limit)", n_url, ["/plain/article.html"]))
+            ones.append(load("nginx, the published page (same bytes)", n_url, [article_static[0]]))
+        limit = sorted(limits, key=lambda r: r.rps)[1]
+        static_one = sorted(ones, key=lambda r: r.rps)[1]
+        print(f"  medians: plain file {limit.rps:,.0f} req/s, published page {static_one.rps:,.0f} req/s")
         static_many = load(f"nginx, published pages ({len(sample):,} at random)", n_url, article_static)
         dyn = load("ours, rendered per request", a_url, article_live)
         wt_article = load("Wagtail, uncached", w_url, loaded["articles"])

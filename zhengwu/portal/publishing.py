@@ -175,24 +175,35 @@ class Row:
 
 
 def _rows(qs: Any) -> list[Row]:
-    from zhengwu.portal.models import ItemKind, SearchEntry
+    """List rows of placements, read as plain values in one query (no model instances: a column block
+    is 20 rows, and a whole-site rebuild writes tens of thousands of blocks)."""
+    from zhengwu.portal.models import ItemKind
 
     kinds = dict(ItemKind.choices)
     rows = []
-    for p in qs.select_related("item__site", "item__search_entry"):
-        try:
-            entry = p.item.search_entry
-        except SearchEntry.DoesNotExist:
-            continue
+    values = qs.values_list(
+        "item__search_entry__title",
+        "item__search_entry__url",
+        "item__search_entry__date",
+        "item__search_entry__kind",
+        "item__site_id",
+        "item__site__name",
+        "site_id",
+        "item__search_entry__summary",
+        "item__search_entry__published_at",
+    )
+    for title, url, date, kind, item_site_id, item_site_name, site_id, summary, published_at in values:
+        if url is None:
+            continue  # no search entry: not live any more
         rows.append(
             Row(
-                title=entry.title,
-                url=entry.url,
-                date=entry.date,
-                kind_label=str(kinds.get(entry.kind, "")),
-                source_site=p.item.site.name if p.item.site_id != p.site_id else "",
-                summary=entry.summary,
-                published_at=entry.published_at,
+                title=title,
+                url=url,
+                date=date,
+                kind_label=str(kinds.get(kind, "")),
+                source_site=item_site_name if item_site_id != site_id else "",
+                summary=summary,
+                published_at=published_at,
             )
         )
     return rows
