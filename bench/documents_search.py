@@ -109,6 +109,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--baseline-repeat", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a --keep run left")
     args = parser.parse_args()
 
     import django
@@ -120,7 +121,12 @@ def main() -> None:
     from django.utils import timezone
 
     setup_test_environment(debug=False)
-    db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    if args.reuse:
+        db_name = connection.creation._get_test_db_name()
+        connection.close()
+        connection.settings_dict["NAME"] = db_name
+    else:
+        db_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
 
     from zhengwu.core.models import AccountKind, Region, Unit, User
     from zhengwu.documents import search
@@ -128,113 +134,122 @@ def main() -> None:
 
     try:
         rng = random.Random("zhengwu-bench-documents-search")
-        region = Region.objects.create(code="620800", name="平凉市", level="city")
-        city = Unit.objects.create(code="C-GOV", name="平凉市人民政府", kind="government", region=region)
-        township = Unit.objects.create(
-            code="T-KT", name="崆峒镇人民政府", kind="township", region=region, parent=city
-        )
-        Unit.objects.bulk_create(
-            [
-                Unit(
-                    code=f"U{i:04d}",
-                    name=f"单位{i}",
-                    kind="department",
-                    region=region,
-                    parent=city,
-                    path=f"{city.path}U{i:04d}/",
-                )
-                for i in range(UNITS - 2)
-            ]
-        )
-        unit_ids = list(Unit.objects.values_list("pk", flat=True))
-        others = [u for u in unit_ids if u not in (city.pk, township.pk)]
-        me = User.objects.create(username="sender", name="孙秘书", kind=AccountKind.STAFF, primary_unit=city)
-        words, weights = zip(*VOCAB, strict=True)
-        types, type_weights = zip(*TYPES, strict=True)
-        start = timezone.now() - dt.timedelta(days=3650)
-        step = dt.timedelta(days=3650) / max(1, args.documents)
-        n = args.documents
-        # Rows go in through COPY (PostgreSQL) or executemany (SQLite) in database form: the ORM's
-        # bulk_create would spend most of the load preparing 35 field values per row in Python.
-        doc_tpl = _template(
-            connection,
-            Document(
-                unit=city,
-                doc_type="notice",
-                status=DocumentStatus.SENT,
-                number_code="",
-                title="",
-                created_by=me,
-            ),
-        )
-        receipt_tpl = _template(
-            connection,
-            DocumentReceipt(
-                document_id=0, unit=city, state=ReceiptState.RECEIVED, title="", document_number="",
-                doc_type="notice", sender_name="", sent_at=start, first_sent_at=start,
-            ),
-        )  # fmt: skip
         t0 = time.perf_counter()
-        chunk = 20_000
-        receipt_id = 0
-        for base in range(0, n, chunk):
-            with transaction.atomic():
-                docs, receipts, index = [], [], []
-                for i in range(base, min(base + chunk, n)):
-                    doc_id = i + 1
-                    if i % 37 == 0:
-                        sender = city.pk
-                    elif i % 500 == 1:
-                        sender = township.pk
-                    else:
-                        sender = others[rng.randrange(len(others))]
-                    sent = start + step * i
-                    sent_db = connection.ops.adapt_datetimefield_value(sent)
-                    title_words = dict.fromkeys(rng.choices(words, weights, k=rng.randint(1, 3)))
-                    title = f"关于{''.join(title_words)}工作的{rng.choices(types, type_weights)[0]}"
-                    number = f"平{sender}发〔{sent.year}〕{doc_id}号"
-                    docs.append(
-                        doc_tpl.row(
-                            id=doc_id, unit_id=sender, number_code=f"平{sender}发", number_year=sent.year,
-                            number_seq=doc_id, document_number=number, title=title, sent_at=sent_db,
-                        )
-                    )  # fmt: skip
-                    targets = {others[rng.randrange(len(others))] for _ in range(1 + i % 2)}
-                    if i % 92 == 0:
-                        targets.add(township.pk)
-                    if i % 150 == 7:
-                        targets.add(city.pk)
-                    targets.discard(sender)
-                    for unit in sorted(targets):
-                        receipt_id += 1
-                        receipts.append(
-                            receipt_tpl.row(
-                                id=receipt_id, document_id=doc_id, unit_id=unit, title=title,
-                                document_number=number, sent_at=sent_db, first_sent_at=sent_db,
+        if args.reuse:  # the database a --keep run left: measure again without loading
+            city, township = Unit.objects.get(code="C-GOV"), Unit.objects.get(code="T-KT")
+            unit_ids = list(Unit.objects.values_list("pk", flat=True))
+            n = Document.objects.count()
+        else:
+            region = Region.objects.create(code="620800", name="平凉市", level="city")
+            city = Unit.objects.create(code="C-GOV", name="平凉市人民政府", kind="government", region=region)
+            township = Unit.objects.create(
+                code="T-KT", name="崆峒镇人民政府", kind="township", region=region, parent=city
+            )
+            Unit.objects.bulk_create(
+                [
+                    Unit(
+                        code=f"U{i:04d}",
+                        name=f"单位{i}",
+                        kind="department",
+                        region=region,
+                        parent=city,
+                        path=f"{city.path}U{i:04d}/",
+                    )
+                    for i in range(UNITS - 2)
+                ]
+            )
+            unit_ids = list(Unit.objects.values_list("pk", flat=True))
+            others = [u for u in unit_ids if u not in (city.pk, township.pk)]
+            me = User.objects.create(
+                username="sender", name="孙秘书", kind=AccountKind.STAFF, primary_unit=city
+            )
+            words, weights = zip(*VOCAB, strict=True)
+            types, type_weights = zip(*TYPES, strict=True)
+            start = timezone.now() - dt.timedelta(days=3650)
+            step = dt.timedelta(days=3650) / max(1, args.documents)
+            n = args.documents
+            # Rows go in through COPY (PostgreSQL) or executemany (SQLite) in database form: the ORM's
+            # bulk_create would spend most of the load preparing 35 field values per row in Python.
+            doc_tpl = _template(
+                connection,
+                Document(
+                    unit=city,
+                    doc_type="notice",
+                    status=DocumentStatus.SENT,
+                    number_code="",
+                    title="",
+                    created_by=me,
+                ),
+            )
+            receipt_tpl = _template(
+                connection,
+                DocumentReceipt(
+                    document_id=0, unit=city, state=ReceiptState.RECEIVED, title="", document_number="",
+                    doc_type="notice", sender_name="", sent_at=start, first_sent_at=start,
+                ),
+            )  # fmt: skip
+            chunk = 20_000
+            receipt_id = 0
+            for base in range(0, n, chunk):
+                with transaction.atomic():
+                    docs, receipts, index = [], [], []
+                    for i in range(base, min(base + chunk, n)):
+                        doc_id = i + 1
+                        if i % 37 == 0:
+                            sender = city.pk
+                        elif i % 500 == 1:
+                            sender = township.pk
+                        else:
+                            sender = others[rng.randrange(len(others))]
+                        sent = start + step * i
+                        sent_db = connection.ops.adapt_datetimefield_value(sent)
+                        title_words = dict.fromkeys(rng.choices(words, weights, k=rng.randint(1, 3)))
+                        title = f"关于{''.join(title_words)}工作的{rng.choices(types, type_weights)[0]}"
+                        number = f"平{sender}发〔{sent.year}〕{doc_id}号"
+                        docs.append(
+                            doc_tpl.row(
+                                id=doc_id, unit_id=sender, number_code=f"平{sender}发", number_year=sent.year,
+                                number_seq=doc_id, document_number=number, title=title, sent_at=sent_db,
                             )
                         )  # fmt: skip
-                    index.append((doc_id, title, number, [sender, *targets]))
-                _insert(connection, Document._meta.db_table, doc_tpl.columns, docs)
-                _insert(connection, DocumentReceipt._meta.db_table, receipt_tpl.columns, receipts)
-                if connection.vendor == "postgresql":
-                    _insert(connection, search.PG_TABLE, ["document_id", "doc"], search.index_values(index))
-                else:
-                    _insert(
-                        connection,
-                        search.FTS_TABLE,
-                        ["rowid", "title", "number", "units"],
-                        search.index_values(index),
-                    )
-            if base and base % 100_000 == 0:
-                print(f"  … {base:,} documents ({time.perf_counter() - t0:.0f} s)", flush=True)
-        if connection.vendor == "postgresql":
+                        targets = {others[rng.randrange(len(others))] for _ in range(1 + i % 2)}
+                        if i % 92 == 0:
+                            targets.add(township.pk)
+                        if i % 150 == 7:
+                            targets.add(city.pk)
+                        targets.discard(sender)
+                        for unit in sorted(targets):
+                            receipt_id += 1
+                            receipts.append(
+                                receipt_tpl.row(
+                                    id=receipt_id, document_id=doc_id, unit_id=unit, title=title,
+                                    document_number=number, sent_at=sent_db, first_sent_at=sent_db,
+                                )
+                            )  # fmt: skip
+                        index.append((doc_id, title, number, [sender, *targets]))
+                    _insert(connection, Document._meta.db_table, doc_tpl.columns, docs)
+                    _insert(connection, DocumentReceipt._meta.db_table, receipt_tpl.columns, receipts)
+                    if connection.vendor == "postgresql":
+                        _insert(
+                            connection, search.PG_TABLE, ["document_id", "doc"], search.index_values(index)
+                        )
+                    else:
+                        _insert(
+                            connection,
+                            search.FTS_TABLE,
+                            ["rowid", "title", "number", "units"],
+                            search.index_values(index),
+                        )
+                if base and base % 100_000 == 0:
+                    print(f"  … {base:,} documents ({time.perf_counter() - t0:.0f} s)", flush=True)
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cur:
+                    for table in (Document._meta.db_table, DocumentReceipt._meta.db_table):
+                        cur.execute(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                        )
             with connection.cursor() as cur:
-                for table in (Document._meta.db_table, DocumentReceipt._meta.db_table):
-                    cur.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
-                    )
-        with connection.cursor() as cur:
-            cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+                cur.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         receipts_n = DocumentReceipt.objects.count()
         print(
             f"database: {connection.vendor}; documents: {n:,}; receipts: {receipts_n:,}; "
