@@ -7,11 +7,16 @@ found wherever it occurs as a substring — however a word segmenter would have 
 (the 县区-inside-各县区 miss of word-segmented indexes). Queries are cut into words with rjieba, and a
 hit must contain every word. Title and body are separate columns, the title weighted ten times.
 
-Storage. SQLite: a contentless FTS5 table (``unicode61`` over the space-joined tokens), ranked by bm25.
-PostgreSQL: a table of ``tsvector`` values built from the same tokens (weights A for the title, D for
-the body) with a GIN index, ranked by ts_rank. Both tables are keyed by ``item_id * 1000 + part``: long
+Storage. SQLite: a contentless FTS5 table (``unicode61`` over the space-joined tokens). PostgreSQL: a
+table of ``tsvector`` values built from the same tokens (weights A for the title, D for the body) with a
+GIN index. Both tables are keyed by ``item_id * 1000 + part``: long
 bodies are split into parts of PART_CHARS characters (overlapping by PART_OVERLAP) because a PostgreSQL
 tsvector keeps positions only up to 16,383; all words of a query must fall in one part.
+
+Searching is bounded (ADR 0006): the newest WINDOW matching rows are read in key order, filters
+applied in the same statement, and ranked by how many query words their titles hold (a title word
+counts ten times a body word), the newest first among equals. Neither bm25 nor ts_rank is used: bm25
+counts every row holding each word before ranking one, which grows with the hits, not with the page.
 
 The index is written by the services that publish and withdraw, inside their transaction.
 """
@@ -38,6 +43,7 @@ MAX_TOKEN_LEN = 64
 MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 TITLE_WEIGHT = 10.0
+WINDOW = 2000  # index rows a query reads at most, newest first (see ADR 0006, bounded search)
 FTS_TABLE = "portal_search_fts"
 PG_TABLE = "portal_search_doc"
 
@@ -282,6 +288,7 @@ class SearchPage:
     total: int
     page: int
     per_page: int
+    capped: bool = False  # more hits than the window holds: ``total`` is the window's count
 
     @property
     def num_pages(self) -> int:
@@ -343,8 +350,13 @@ def search(
     page: int = 1,
     per_page: int = 20,
     within: tuple[str, Sequence[Any]] | None = None,
+    window: int | None = None,
 ) -> SearchPage:
-    """One page of hits, best first (bm25 / ts_rank, title weighted) or newest first.
+    """One page of hits, best first (title words weighted, then the newest) or newest first.
+
+    A query reads at most ``window`` index rows, newest first, filters applied: a page costs the same
+    whether a word is in 20 items or in all 300,000. When the window is full, ``capped`` is set and
+    ``total`` is what it holds; a reader narrows a common word with a second word or a filter.
 
     ``within`` limits the hits to the item ids a subquery selects (SQL and its parameters, written by
     another app's code, never from input) — the disclosure catalogue searches its own entries this way.
@@ -381,38 +393,51 @@ def search(
     if within is not None:
         where.append(f"e.item_id IN ({within[0]})")
         params.extend(within[1])
-    if connection.vendor == "postgresql":
-        # Each part row ranked by ts_rank (title positions carry weight A, ten times the body's D).
-        with_hits = (
-            f"WITH h AS (SELECT d.item_id, MAX(ts_rank(d.doc, q.q)) AS score FROM {PG_TABLE} d, "
-            "(SELECT %s::tsquery AS q) q WHERE d.doc @@ q.q GROUP BY d.item_id) "
+    pg = connection.vendor == "postgresql"
+    if pg:
+        candidates = (
+            f"SELECT d.item_id, e.title, e.published_at FROM {PG_TABLE} d "
+            "JOIN portal_searchentry e ON e.item_id = d.item_id "
+            f"WHERE d.doc @@ %s::tsquery AND {' AND '.join(where)} ORDER BY d.id DESC LIMIT %s"
         )
-        match_params: list[Any] = [pg_tsquery(phrases)]
+        match = pg_tsquery(phrases)
     else:
-        # bm25() may not sit inside an aggregate, so the matches are materialised first; bm25 is
-        # negative (lower is better), so its negation is the score.
-        with_hits = (
-            f"WITH m AS MATERIALIZED (SELECT rowid AS r, bm25({FTS_TABLE}, {TITLE_WEIGHT}, 1.0) AS s "
-            f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s), "
-            "h AS (SELECT m.r / 1000 AS item_id, -MIN(m.s) AS score FROM m GROUP BY m.r / 1000) "
+        candidates = (
+            f"SELECT f.rowid / 1000, e.title, e.published_at FROM {FTS_TABLE} f "
+            "JOIN portal_searchentry e ON e.item_id = f.rowid / 1000 "
+            f"WHERE {FTS_TABLE} MATCH %s AND {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT %s"
         )
-        match_params = [fts5_match(phrases)]
-    ordering = "h.score DESC, e.published_at DESC" if order != "date" else "e.published_at DESC, h.score DESC"
-    joined = f"FROM h JOIN portal_searchentry e ON e.item_id = h.item_id WHERE {' AND '.join(where)}"
-    sql = f"{with_hits}SELECT h.item_id, h.score, COUNT(*) OVER () AS total {joined} ORDER BY {ordering} LIMIT %s OFFSET %s"
+        match = fts5_match(phrases)
+    limit = max(1, window if window is not None else WINDOW)
     with connection.cursor() as cur:
-        cur.execute(sql, [*match_params, *params, per_page, (page - 1) * per_page])
+        cur.execute(candidates, [match, *params, limit])
         rows = cur.fetchall()
-        if rows:
-            total = int(rows[0][2])
-        else:
-            cur.execute(f"{with_hits}SELECT COUNT(*) {joined}", [*match_params, *params])
-            total = int(cur.fetchone()[0])
+    capped = len(rows) >= limit
+    # Score: every query word counts once, ten times when it is in the title (title weight); the newest
+    # first among equals. A body's word frequencies are not read: doing so means reading every hit.
+    needles = [p.text for p in phrases]  # already normalised, like the titles below
+    scored: dict[int, tuple[float, Any]] = {}
+    for item_id, title, published_at in rows:
+        if item_id in scored:
+            continue  # a second part of a long body
+        folded = _normalise(title)
+        score = sum(TITLE_WEIGHT if word in folded else 1.0 for word in needles)
+        scored[item_id] = (score, published_at)
+    ranked = sorted(
+        scored.items(),
+        key=(lambda kv: (kv[1][0], kv[1][1])) if order != "date" else (lambda kv: (kv[1][1], kv[1][0])),
+        reverse=True,
+    )
+    total = len(ranked)
+    first = (page - 1) * per_page
+    rows = [
+        (item_id, score, published_at) for item_id, (score, published_at) in ranked[first : first + per_page]
+    ]
     entries = SearchEntry.objects.select_related("site", "column", "version").in_bulk([r[0] for r in rows])
     pattern = _highlighter([*words, *(_fold(w) for w in words)])
     kinds = dict(ItemKind.choices)
     hits: list[Hit] = []
-    for item_id, score, _total in rows:
+    for item_id, score, _published_at in rows:
         entry = entries.get(item_id)
         if entry is None:
             continue
@@ -432,4 +457,4 @@ def search(
                 snippet_html=snippet(body, pattern),
             )
         )
-    return SearchPage(q, words, hits, total, page, per_page)
+    return SearchPage(q, words, hits, total, page, per_page, capped)

@@ -208,3 +208,35 @@ def test_it_treats_query_syntax_as_plain_words(cluster: Cluster) -> None:
         assert result.total >= 0
     assert search('"数据共享"').total == 1
     assert search_module.fts5_match(parse_query("a AND b")) == '"a" AND "and" AND "b"'
+
+
+def test_it_reads_only_the_newest_window_of_hits_and_says_there_are_more(cluster: Cluster) -> None:
+    c = cluster
+    items = [_pub(c, f"第{i}期工作简报", f"本期重点：防汛抗旱。第{i}期。") for i in range(6)]
+    titled = _pub(c, "防汛抗旱工作部署", "全市防汛抗旱工作会议召开。")
+    everything = search("防汛抗旱")
+    assert everything.total == 7 and not everything.capped
+    bounded = search("防汛抗旱", window=4)
+    assert bounded.capped and bounded.total == 4
+    # The four newest matches, the one with the word in its title first, then the newest.
+    assert [h.item_id for h in bounded.hits] == [titled.pk, items[5].pk, items[4].pk, items[3].pk]
+    by_date = search("防汛抗旱", window=4, order="date")
+    assert [h.item_id for h in by_date.hits] == [titled.pk, items[5].pk, items[4].pk, items[3].pk]
+    # Filters are applied inside the window, so a filtered search still fills its page.
+    older = search("防汛抗旱", window=2, date_to=dt.date.today(), kind="article")
+    assert older.capped and len(older.hits) == 2
+
+
+def test_it_tells_the_reader_when_a_word_has_more_hits_than_it_shows(cluster: Cluster, client: Any) -> None:
+    c = cluster
+    for i in range(3):
+        _pub(c, f"第{i}期简报", "防汛抗旱。")
+    page = client.get("/search/", {"q": "防汛抗旱"})
+    assert "找到约 3 条结果" in page.content.decode()
+    search_module.WINDOW, saved = 2, search_module.WINDOW
+    try:
+        # The view passes no window of its own: the module's default bounds it.
+        page = client.get("/search/", {"q": "防汛抗旱"})
+    finally:
+        search_module.WINDOW = saved
+    assert "找到 2 条以上结果" in page.content.decode()
