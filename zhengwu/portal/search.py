@@ -155,9 +155,24 @@ def fts5_match(phrases: Sequence[Phrase]) -> str:
     return " AND ".join(parts)
 
 
+def _trigram_word(p: Phrase) -> list[str] | None:
+    """The trigrams that stand for a word of three or more Chinese characters on PostgreSQL, else None."""
+    if p.prefix or len(p.text) < 3 or not _CJK_ONLY.fullmatch(p.text):
+        return None
+    return sorted({p.text[i : i + 3] for i in range(len(p.text) - 2)})
+
+
 def pg_tsquery(phrases: Sequence[Phrase]) -> str:
+    """The tsquery of a query's words. A word of one or two Chinese characters is one lexeme (a bigram,
+    or a prefix); a word of three or more is the AND of its trigrams, which the index holds without
+    positions: the GIN index answers both exactly, so no row is read to check a candidate. Only words
+    mixing letters or digits with Chinese stay phrases of their tokens (``<->``), rechecked per row."""
     parts = []
     for p in phrases:
+        trigrams = _trigram_word(p)
+        if trigrams is not None:
+            parts.append("(" + " & ".join(f"'{t}'" for t in trigrams) + ")")
+            continue
         toks = [f"'{t}'" for t in p.tokens]
         if p.prefix:
             toks[-1] += ":*"
@@ -168,16 +183,23 @@ def pg_tsquery(phrases: Sequence[Phrase]) -> str:
 # --- Writing the index ------------------------------------------------------------------------------
 
 
-def _parts(title: str, body: str) -> list[tuple[int, list[str], list[str]]]:
-    """(part number, title tokens, body tokens) for each part of a text."""
+def _parts(title: str, body: str) -> list[tuple[int, list[str], list[str], str]]:
+    """(part number, title tokens, body tokens, the part's text) for each part of a text."""
     title_tokens = tokens(title)
-    out: list[tuple[int, list[str], list[str]]] = []
+    out: list[tuple[int, list[str], list[str], str]] = []
     start = 0
     part = 0
     while True:
         lo = max(0, start - PART_OVERLAP) if part else 0
         chunk = body[lo : start + PART_CHARS]
-        out.append((part, title_tokens if part == 0 else [], tokens(chunk)))
+        out.append(
+            (
+                part,
+                title_tokens if part == 0 else [],
+                tokens(chunk),
+                f"{title}\n{chunk}" if part == 0 else chunk,
+            )
+        )
         start += PART_CHARS
         part += 1
         if start >= len(body) or part >= MAX_PARTS:
@@ -185,8 +207,19 @@ def _parts(title: str, body: str) -> list[tuple[int, list[str], list[str]]]:
     return out
 
 
-def _pg_vector(title_tokens: list[str], body_tokens: list[str]) -> str:
-    """A tsvector literal with explicit positions and weights (no text-search parser involved)."""
+def trigrams(text: str) -> set[str]:
+    """The three-character pieces of every Chinese run of a text (PostgreSQL's exact word matching)."""
+    out: set[str] = set()
+    for match in _TOKEN_RE.finditer(_normalise(text)):
+        run = match.group(1)
+        if run and len(run) >= 3:
+            out.update(run[i : i + 3] for i in range(len(run) - 2))
+    return out
+
+
+def _pg_vector(title_tokens: list[str], body_tokens: list[str], text: str = "") -> str:
+    """A tsvector literal with explicit positions and weights (no text-search parser involved), plus the
+    text's trigrams as lexemes without positions (see ``pg_tsquery``)."""
     positions: dict[str, list[str]] = {}
     pos = 0
     for tok in title_tokens:
@@ -200,7 +233,9 @@ def _pg_vector(title_tokens: list[str], body_tokens: list[str]) -> str:
         if pos > 16383:
             break
         positions.setdefault(tok, []).append(str(pos))
-    return " ".join(f"'{tok}':{','.join(p[:256])}" for tok, p in positions.items())
+    lexemes = [f"'{tok}':{','.join(p[:256])}" for tok, p in positions.items()]
+    lexemes.extend(f"'{tri}'" for tri in sorted(trigrams(text)) if tri not in positions)
+    return " ".join(lexemes)
 
 
 def text_of(data: dict[str, Any]) -> tuple[str, str]:
@@ -226,9 +261,9 @@ def index_write_many(versions: Sequence[tuple[int, dict[str, Any]]]) -> int:
     rows: list[tuple[Any, ...]] = []
     for item_id, data in versions:
         title, body = text_of(data)
-        for n, t, b in _parts(title, body):
+        for n, t, b, text in _parts(title, body):
             if pg:
-                rows.append((item_id * 1000 + n, item_id, _pg_vector(t, b)))
+                rows.append((item_id * 1000 + n, item_id, _pg_vector(t, b, text)))
             else:
                 rows.append((item_id * 1000 + n, " ".join(t), " ".join(b)))
     with connection.cursor() as cur:
@@ -248,7 +283,7 @@ def index_erase(item_id: int, data: dict[str, Any]) -> None:
         title, body = text_of(data)
         cur.executemany(
             f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, title, body) VALUES ('delete', %s, %s, %s)",
-            [(item_id * 1000 + n, " ".join(t), " ".join(b)) for n, t, b in _parts(title, body)],
+            [(item_id * 1000 + n, " ".join(t), " ".join(b)) for n, t, b, _text in _parts(title, body)],
         )
 
 
@@ -445,6 +480,7 @@ def search(
         )
     }
     pattern = _highlighter([*words, *(_fold(w) for w in words)])
+    exact_words = [p.text for p in phrases if _trigram_word(p) is not None] if pg else []
     kinds = dict(ItemKind.choices)
     hits: list[Hit] = []
     for item_id, score, _published_at in rows:
@@ -452,7 +488,13 @@ def search(
         if entry is None:
             continue
         _id, title, url, day, kind_code, site_name, column_name, data = entry
-        _title, body = text_of(data)
+        full_title, body = text_of(data)
+        if exact_words:
+            # A word matched by its trigrams on PostgreSQL is confirmed in the text itself before it is
+            # shown: all its trigrams present but apart (rare in real text) is not the word.
+            text = _normalise(f"{full_title}\n{body}")
+            if not all(word in text for word in exact_words):
+                continue
         hits.append(
             Hit(
                 item_id=item_id,

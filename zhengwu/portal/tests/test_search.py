@@ -240,3 +240,21 @@ def test_it_tells_the_reader_when_a_word_has_more_hits_than_it_shows(cluster: Cl
     finally:
         search_module.WINDOW = saved
     assert "找到 2 条以上结果" in page.content.decode()
+
+
+def test_it_shows_a_long_word_only_where_it_stands_whole(cluster: Cluster) -> None:
+    c = cluster
+    # 黄河流 and 河流域 both occur, 黄河流域 does not: PostgreSQL's trigram lexemes make it a candidate,
+    # the page confirms the word in the text; SQLite's phrase never matches it.
+    apart = _pub(c, "沿河调研", "黄河流经本市。河流域外的村庄也受益。")
+    whole = _pub(c, "黄河流域生态保护", "推进黄河流域生态保护和高质量发展。")
+    assert [h.item_id for h in search("黄河流域").hits] == [whole.pk]
+    assert apart.pk in {h.item_id for h in search("黄河").hits}
+
+
+def test_it_matches_long_words_by_trigrams_on_postgresql() -> None:
+    phrases = [search_module._phrase(w) for w in ("黄河流域", "审批", "2026年")]
+    assert search_module.pg_tsquery([p for p in phrases if p is not None]) == (
+        "('河流域' & '黄河流') & ('审批') & ('2026' <-> '年':*)"
+    )
+    assert search_module.trigrams("推进黄河流域，A") == {"推进黄", "进黄河", "黄河流", "河流域"}
