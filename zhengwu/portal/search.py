@@ -434,14 +434,15 @@ def search(
         # No filter: the window is taken from the index table alone and only its rows are joined (a
         # join inside would look up every candidate's entry before the sort keeps 2,000 of them).
         candidates = (
-            "SELECT w.item_id, e.title, e.published_at FROM ("
+            # Times as epoch seconds: Django's time-zone loader costs ~9 µs a value, 18 ms for 2,000.
+            "SELECT w.item_id, e.title, EXTRACT(EPOCH FROM e.published_at)::float8 FROM ("
             f"SELECT d.id, d.item_id FROM {PG_TABLE} d WHERE d.doc @@ %s::tsquery ORDER BY d.id DESC LIMIT %s"
             ") w JOIN portal_searchentry e ON e.item_id = w.item_id ORDER BY w.id DESC"
         )
         match = pg_tsquery(phrases)
     elif pg:
         candidates = (
-            f"SELECT d.item_id, e.title, e.published_at FROM {PG_TABLE} d "
+            f"SELECT d.item_id, e.title, EXTRACT(EPOCH FROM e.published_at)::float8 FROM {PG_TABLE} d "
             "JOIN portal_searchentry e ON e.item_id = d.item_id "
             f"WHERE d.doc @@ %s::tsquery AND {' AND '.join(where)} ORDER BY d.id DESC LIMIT %s"
         )
