@@ -43,7 +43,7 @@ MAX_TOKEN_LEN = 64
 MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 TITLE_WEIGHT = 10.0
-WINDOW = 2000  # index rows a query reads at most, newest first (see ADR 0006, bounded search)
+WINDOW = 1000  # index rows a query reads at most, newest first: 50 pages of 20 (ADR 0006, bounded search)
 FTS_TABLE = "portal_search_fts"
 PG_TABLE = "portal_search_doc"
 
@@ -432,9 +432,9 @@ def search(
     pg = connection.vendor == "postgresql"
     if pg and len(where) == 1:
         # No filter: the window is taken from the index table alone and only its rows are joined (a
-        # join inside would look up every candidate's entry before the sort keeps 2,000 of them).
+        # join inside would look up every candidate's entry before the sort keeps the window).
         candidates = (
-            # Times as epoch seconds: Django's time-zone loader costs ~9 µs a value, 18 ms for 2,000.
+            # Times as epoch seconds: Django's time-zone loader costs ~9 µs a value, 18 ms for 2,000 values.
             "SELECT w.item_id, e.title, EXTRACT(EPOCH FROM e.published_at)::float8 FROM ("
             f"SELECT d.id, d.item_id FROM {PG_TABLE} d WHERE d.doc @@ %s::tsquery ORDER BY d.id DESC LIMIT %s"
             ") w JOIN portal_searchentry e ON e.item_id = w.item_id ORDER BY w.id DESC"
@@ -449,7 +449,7 @@ def search(
         match = pg_tsquery(phrases)
     else:
         candidates = (
-            # The time as stored (ISO text sorts in time order): no conversion of 2,000 values.
+            # The time as stored (ISO text sorts in time order): no conversion of a thousand values.
             f"SELECT f.rowid / 1000, e.title, CAST(e.published_at AS TEXT) FROM {FTS_TABLE} f "
             "JOIN portal_searchentry e ON e.item_id = f.rowid / 1000 "
             f"WHERE {FTS_TABLE} MATCH %s AND {' AND '.join(where)} ORDER BY f.rowid DESC LIMIT %s"
