@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Q
+from django.utils import timezone
 
 from zhengwu.portal import search as search_module
 from zhengwu.portal import services
@@ -223,7 +224,7 @@ def test_it_reads_only_the_newest_window_of_hits_and_says_there_are_more(cluster
     by_date = search("防汛抗旱", window=4, order="date")
     assert [h.item_id for h in by_date.hits] == [titled.pk, items[5].pk, items[4].pk, items[3].pk]
     # Filters are applied inside the window, so a filtered search still fills its page.
-    older = search("防汛抗旱", window=2, date_to=dt.date.today(), kind="article")
+    older = search("防汛抗旱", window=2, date_to=timezone.localdate(), kind="article")
     assert older.capped and len(older.hits) == 2
 
 
