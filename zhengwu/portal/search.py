@@ -43,6 +43,9 @@ MAX_TOKEN_LEN = 64
 MAX_QUERY_CHARS = 100
 MAX_QUERY_WORDS = 8
 TITLE_WEIGHT = 10.0
+# Trigram lexemes carry no positions and begin with this mark: a prefix query ('号':*) inside a phrase
+# would otherwise also match them, and PostgreSQL fails a phrase whose lexeme has no positions.
+TRIGRAM_MARK = "~"
 WINDOW = 1000  # index rows a query reads at most, newest first: 50 pages of 20 (ADR 0006, bounded search)
 FTS_TABLE = "portal_search_fts"
 PG_TABLE = "portal_search_doc"
@@ -171,7 +174,7 @@ def pg_tsquery(phrases: Sequence[Phrase]) -> str:
     for p in phrases:
         trigrams = _trigram_word(p)
         if trigrams is not None:
-            parts.append("(" + " & ".join(f"'{t}'" for t in trigrams) + ")")
+            parts.append("(" + " & ".join(f"'{TRIGRAM_MARK}{t}'" for t in trigrams) + ")")
             continue
         toks = [f"'{t}'" for t in p.tokens]
         if p.prefix:
@@ -234,7 +237,7 @@ def _pg_vector(title_tokens: list[str], body_tokens: list[str], text: str = "") 
             break
         positions.setdefault(tok, []).append(str(pos))
     lexemes = [f"'{tok}':{','.join(p[:256])}" for tok, p in positions.items()]
-    lexemes.extend(f"'{tri}'" for tri in sorted(trigrams(text)) if tri not in positions)
+    lexemes.extend(f"'{TRIGRAM_MARK}{tri}'" for tri in sorted(trigrams(text)))
     return " ".join(lexemes)
 
 

@@ -256,6 +256,14 @@ def test_it_shows_a_long_word_only_where_it_stands_whole(cluster: Cluster) -> No
 def test_it_matches_long_words_by_trigrams_on_postgresql() -> None:
     phrases = [search_module._phrase(w) for w in ("黄河流域", "审批", "2026年")]
     assert search_module.pg_tsquery([p for p in phrases if p is not None]) == (
-        "('河流域' & '黄河流') & ('审批') & ('2026' <-> '年':*)"
+        "('~河流域' & '~黄河流') & ('审批') & ('2026' <-> '年':*)"
     )
     assert search_module.trigrams("推进黄河流域，A") == {"推进黄", "进黄河", "黄河流", "河流域"}
+
+
+def test_it_finds_a_word_ending_in_digits_and_a_character(cluster: Cluster) -> None:
+    # The lone last character is a prefix inside a phrase (第2号 → 第 2 号*): on PostgreSQL the trigram
+    # lexemes (号的正 …) must not be among what the prefix matches.
+    item = _pub(cluster, "工作动态第2号", "第2号的正文。")
+    assert [h.item_id for h in search("工作动态第2号").hits] == [item.pk]
+    assert [h.item_id for h in search("第2号").hits] == [item.pk]
