@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -248,6 +248,8 @@ class IncomingOverview:
     comments: list[Any]  # 阅办意见
     departments: list[tuple[Any, list[Any]]]  # for the 批办 form: the unit's departments and their staff
     colleagues: list[Any]  # for the 传阅 form
+    # 科室内改派 and 延长办理时限 of the departments' to-dos (flow events with their reasons), oldest first
+    adjustments: list[Any] = field(default_factory=list)
 
 
 def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOverview:
@@ -256,7 +258,7 @@ def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOve
     from zhengwu.core.models import Department
     from zhengwu.documents.models import IncomingComment, IncomingPart
     from zhengwu.documents.services import department_members
-    from zhengwu.flow.models import ReadItem, Task
+    from zhengwu.flow.models import InstanceEvent, ReadItem, Task
     from zhengwu.flow.selectors import unit_colleagues
 
     steps: list[Any] = []
@@ -285,4 +287,13 @@ def incoming_overview(record: Any, *, with_choices: bool = False) -> IncomingOve
         members = department_members(d.pk for d in units_departments)
         departments = [(d, members[d.pk]) for d in units_departments]
         colleagues = unit_colleagues(record.unit_id)
-    return IncomingOverview(steps, parts, readings, comments, departments, colleagues)
+    adjustments: list[Any] = []
+    if record.instance_id:
+        adjustments = list(
+            InstanceEvent.objects.filter(
+                instance_id=record.instance_id, action__in=("transferred", "extended"), task__step_id="handle"
+            )
+            .select_related("actor")
+            .order_by("at", "id")
+        )
+    return IncomingOverview(steps, parts, readings, comments, departments, colleagues, adjustments)

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,15 @@ from zhengwu.documents.search import document_index
 from zhengwu.flow import selectors as flow_selectors
 from zhengwu.flow import services as flow_services
 from zhengwu.flow.engine import FlowError
-from zhengwu.flow.models import ProcessDefinition, ProcessInstance, ReadItem, Task, TaskStatus
+from zhengwu.flow.models import (
+    AssignKind,
+    ClockStop,
+    ProcessDefinition,
+    ProcessInstance,
+    ReadItem,
+    Task,
+    TaskStatus,
+)
 from zhengwu.lib.gmcrypto import Sm3Stream, sm3_hex
 
 PROCESS_KEY = "document_outgoing"
@@ -946,6 +955,24 @@ def _incoming_changed(instance: ProcessInstance, event: str, task: Task | None) 
         for part in parts:
             part.task_id = by_handler.get(part.handler_id)
         IncomingPart.objects.bulk_update(parts, ["task"])
+    if event == "step" and task is not None and task.step_id == "handle":
+        # 答复 goes to the lead department's handler as it is now: a re-assignment inside the department
+        # (科室内改派) after 批办 moves the reply with the part.
+        record = IncomingRecord.objects.only("instruct_round").get(pk=record_id)
+        lead = (
+            IncomingPart.objects.filter(record_id=record_id, round=record.instruct_round, role=PartRole.LEAD)
+            .values_list("handler_id", flat=True)
+            .first()
+        )
+        for pk, step, assignee, delegated in open_steps:
+            if step == "reply" and lead is not None and delegated is None and assignee != lead:
+                Task.objects.filter(pk=pk).update(assignee_id=lead)
+                _notify(
+                    [lead],
+                    title=_("待办：答复 %(title)s") % {"title": instance.title},
+                    url=reverse("flow:task_detail", args=[pk]),
+                    key=f"documents.incoming.reply.{pk}.{lead}",
+                )
 
 
 def _incoming_guard(instance: ProcessInstance, task: Task, process_data: dict[str, Any]) -> None:
@@ -1219,6 +1246,281 @@ def incoming_urge(*, actor: Any, record: IncomingRecord, task_id: Any, note: str
         return flow_services.task_urge(actor=actor, task=task, note=note)
     except FlowError as exc:
         raise DocumentError(str(exc)) from None
+
+
+# --- Adjusting a department's part after 批办 (科室内改派, 延长办理时限) ---------------------------------
+
+PART_MANAGER_ROLES = (UnitRoleKind.LEADER, UnitRoleKind.REVIEWER, UnitRoleKind.CLERK)
+MAX_EXTEND_DAYS = MAX_PART_DAYS
+MAX_ADJUST_REASON = 500
+
+
+def _department_managers(department_id: int, unit_id: int) -> set[int]:
+    """科室负责人和内勤: staff holding a post in the department and, in its unit, the leader or reviewer
+    role (the section head) or the clerk role (the section's clerk). The platform has no separate
+    "head of section" flag, so the unit's roles say who runs the section."""
+    from zhengwu.core.models import PostAssignment
+
+    members = set(
+        PostAssignment.objects.filter(
+            post__department_id=department_id, user__is_active=True, user__kind="staff"
+        ).values_list("user_id", flat=True)
+    )
+    managers = set(
+        UnitRole.objects.filter(
+            unit_id=unit_id, role__in=PART_MANAGER_ROLES, user_id__in=members
+        ).values_list("user_id", flat=True)
+    )
+    return managers
+
+
+def incoming_reassign_departments(actor: Any, record: IncomingRecord) -> set[int]:
+    """The departments of the record's current round whose to-do the actor may re-assign (科室内改派)."""
+    from zhengwu.core.models import PostAssignment
+
+    if not access.has_unit_role(actor, record.unit_id, *PART_MANAGER_ROLES):
+        return set()
+    mine = set(
+        PostAssignment.objects.filter(user=actor, post__unit_id=record.unit_id).values_list(
+            "post__department_id", flat=True
+        )
+    )
+    current = set(
+        IncomingPart.objects.filter(record=record, round=record.instruct_round).values_list(
+            "department_id", flat=True
+        )
+    )
+    return {d for d in current & mine if d is not None}
+
+
+def _instruct_leader_id(record: IncomingRecord) -> int | None:
+    """Who gave the current instruction (批办): the last completed 批办 step of the record."""
+    if record.instance_id is None:
+        return None
+    return (
+        Task.objects.filter(instance_id=record.instance_id, step_id="instruct", status=TaskStatus.COMPLETED)
+        .order_by("-completed_at", "-id")
+        .values_list("completed_by_id", flat=True)
+        .first()
+    )
+
+
+def incoming_may_extend(actor: Any, record: IncomingRecord) -> bool:
+    """延长办理时限: the leader who gave the instruction (批办), while the departments are at work."""
+    return record.status == IncomingStatus.HANDLE and _instruct_leader_id(record) == getattr(
+        actor, "pk", None
+    )
+
+
+def _adjust_reason(reason: str, missing: str) -> str:
+    reason = (reason or "").strip()
+    _check(bool(reason), missing)
+    _check(len(reason) <= MAX_ADJUST_REASON, _("理由不超过 %(n)s 字") % {"n": MAX_ADJUST_REASON})
+    return reason
+
+
+def _lock_part(
+    record: IncomingRecord, part_id: int
+) -> tuple[IncomingRecord, ProcessInstance, IncomingPart, Task]:
+    """Lock the process instance (the engine's order), then the part's to-do; the part must belong to the
+    record's current round and its to-do still be open."""
+    record, instance = _lock_record(record)
+    part = (
+        IncomingPart.objects.select_related("department", "handler").filter(pk=part_id, record=record).first()
+    )
+    _check(part is not None, _("承办科室不存在"))
+    assert part is not None
+    _check(
+        part.round == record.instruct_round and part.task_id is not None,
+        _("该承办事项已不在本轮办理中，请刷新页面"),
+    )
+    task_id = part.task_id
+    assert task_id is not None
+    task = Task.objects.select_for_update(of=("self",)).get(pk=task_id)
+    _check(
+        task.status == TaskStatus.OPEN,
+        _("科室“%(d)s”的承办事项已办理或已关闭，不能再调整") % {"d": part.department.name},
+    )
+    return record, instance, part, task
+
+
+def incoming_part_reassign(
+    *, actor: Any, record: IncomingRecord, part_id: Any, handler_id: Any, reason: str
+) -> IncomingPart:
+    """科室内改派: the head or clerk of a handling department gives its to-do to another member of the
+    department. The new handler is told; the former one no longer holds (or may complete) the to-do."""
+    pk = _int(part_id, _("承办科室无效"))
+    new_id = _int(handler_id, _("请选择新的承办人"))
+    reason = _adjust_reason(reason, _("请填写改派理由"))
+    with transaction.atomic():
+        record, instance, part, task = _lock_part(record, pk)
+        _require(
+            actor.pk in _department_managers(part.department_id, record.unit_id),
+            _("只有科室“%(d)s”的负责人或内勤可以改派本科室的承办事项") % {"d": part.department.name},
+        )
+        staff = dict(department_members([part.department_id])[part.department_id])
+        _check(new_id in staff, _("新的承办人须在科室“%(d)s”任职") % {"d": part.department.name})
+        _check(
+            new_id != task.assignee_id,
+            _("%(name)s 已是该科室的承办人，无需改派") % {"name": staff[new_id]},
+        )
+        busy = (
+            IncomingPart.objects.filter(record=record, round=record.instruct_round, handler_id=new_id)
+            .exclude(pk=part.pk)
+            .exists()
+        )
+        _check(not busy, _("%(name)s 已承办本文的另一科室事项，请另选承办人") % {"name": staff[new_id]})
+        before = {"handler": part.handler_id, "assignee": task.assignee_id}
+        old_id = task.assignee_id
+        now = timezone.now()
+        task.assignee_id = new_id
+        task.assign_kind = AssignKind.PERSON
+        task.delegated_from = None
+        task.transferred_from = actor
+        task.claimed_at = now
+        task.save(
+            update_fields=["assignee", "assign_kind", "delegated_from", "transferred_from", "claimed_at"]
+        )
+        part.handler_id = new_id
+        part.save(update_fields=["handler"])
+        note = _("科室“%(d)s”改派给%(name)s。%(reason)s") % {
+            "d": part.department.name,
+            "name": staff[new_id],
+            "reason": reason,
+        }
+        flow_services._event(instance, "transferred", actor, task=task, note=note)
+        audit_record(
+            action="documents.incoming.reassign",
+            obj=record,
+            before=before,
+            after={"part": part.pk, "handler": new_id, "task": task.pk, "reason": reason},
+            actor=actor,
+            unit=record.unit,
+        )
+        title = record.receipt.title
+        _notify(
+            [new_id],
+            title=_("改派给您承办：%(title)s") % {"title": title},
+            url=record.get_absolute_url(),
+            key=f"documents.incoming.reassign.{part.pk}.{new_id}.{now.timestamp():.0f}",
+        )
+        if old_id and old_id != actor.pk:
+            _notify(
+                [old_id],
+                title=_("承办事项已改派给%(name)s：%(title)s") % {"name": staff[new_id], "title": title},
+                url=record.get_absolute_url(),
+                key=f"documents.incoming.reassigned.{part.pk}.{old_id}.{now.timestamp():.0f}",
+            )
+    part.refresh_from_db()
+    return part
+
+
+def _deadline_now(task: Task, now: Any) -> str:
+    """The card a step's moments give at ``now`` (the deadline watch moves it forward from there)."""
+    from zhengwu.flow.models import DeadlineState
+
+    if task.red_at is not None and task.red_at < now:
+        return DeadlineState.RED
+    if task.due_at is not None and task.due_at < now:
+        return DeadlineState.YELLOW
+    if task.warning_at is not None and task.warning_at <= now:
+        return DeadlineState.WARNING
+    return DeadlineState.NORMAL
+
+
+def incoming_part_extend(
+    *,
+    actor: Any,
+    record: IncomingRecord,
+    part_id: Any,
+    days: Any,
+    reason: str,
+    expected_days: Any = None,
+) -> IncomingPart:
+    """延长办理时限: the leader who gave the instruction (批办) adds working days to one department's
+    limit. The new due date is counted in working days from the to-do's start (zhengwu.workdays, with any
+    stopped clock), its warning and red-card moments follow, and a card already shown that the new date
+    no longer justifies is taken back. ``expected_days`` is the limit the page showed: a second submit of
+    the same form finds it changed and is refused."""
+    from zhengwu.flow.models import DeadlineState
+
+    pk = _int(part_id, _("承办科室无效"))
+    extra = _int(days, _("请填写延长的工作日数"))
+    _check(
+        1 <= extra <= MAX_EXTEND_DAYS,
+        _("延长的时限应为 1 至 %(n)s 个工作日") % {"n": MAX_EXTEND_DAYS},
+    )
+    reason = _adjust_reason(reason, _("请填写延长时限理由"))
+    expected = None if expected_days in (None, "") else _int(expected_days, _("办理时限无效"))
+    with transaction.atomic():
+        record, instance, part, task = _lock_part(record, pk)
+        _require(
+            _instruct_leader_id(record) == actor.pk,
+            _("只有作出批办的领导可以延长科室的办理时限"),
+        )
+        _check(
+            expected is None or expected == part.limit_days,
+            _("科室“%(d)s”的办理时限已调整为 %(n)s 个工作日，请刷新页面后再操作")
+            % {"d": part.department.name, "n": part.limit_days},
+        )
+        before = {"limit_days": part.limit_days, "due_at": task.due_at, "deadline_state": task.deadline_state}
+        new_days = part.limit_days + extra
+        part.limit_days = new_days
+        part.save(update_fields=["limit_days"])
+        now = timezone.now()
+        task.limit = part.limit
+        task.save(update_fields=["limit"])
+        stops = list(ClockStop.objects.filter(instance=instance))
+        warning_default = instance.definition.properties.get("warning_before", "")
+        flow_services._task_recompute(task, instance, stops, warning_default, now)
+        order: list[str] = [
+            DeadlineState.NORMAL,
+            DeadlineState.WARNING,
+            DeadlineState.YELLOW,
+            DeadlineState.RED,
+        ]
+        state = _deadline_now(task, now)
+        if order.index(state) < order.index(task.deadline_state):
+            task.deadline_state = state
+            task.save(update_fields=["deadline_state"])
+        due = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else ""
+        note = _(
+            "科室“%(d)s”办理时限由 %(old)s 个工作日延长至 %(new)s 个工作日，到期时间 %(due)s。%(reason)s"
+        ) % {
+            "d": part.department.name,
+            "old": before["limit_days"],
+            "new": new_days,
+            "due": due,
+            "reason": reason,
+        }
+        flow_services._event(instance, "extended", actor, task=task, note=note)
+        audit_record(
+            action="documents.incoming.extend",
+            obj=record,
+            before=before,
+            after={
+                "part": part.pk,
+                "task": task.pk,
+                "limit_days": new_days,
+                "due_at": task.due_at,
+                "deadline_state": task.deadline_state,
+                "reason": reason,
+            },
+            actor=actor,
+            unit=record.unit,
+        )
+        recipients = sorted(
+            ({task.assignee_id} if task.assignee_id else set())
+            | _department_managers(part.department_id, record.unit_id)
+        )
+        _notify(
+            [i for i in recipients if i != actor.pk],
+            title=_("办理时限已延长至 %(due)s：%(title)s") % {"due": due, "title": record.receipt.title},
+            url=record.get_absolute_url(),
+            key=f"documents.incoming.extend.{part.pk}.{new_days}",
+        )
+    part.refresh_from_db()
+    return part
 
 
 def incoming_read(*, actor: Any, record: IncomingRecord) -> int:

@@ -313,12 +313,18 @@ def incoming(request: HttpRequest, pk: int) -> HttpResponse:
         services.incoming_read(actor=request.user, record=record)  # the read receipt of a circulated copy
         overview = selectors.incoming_overview(record, with_choices=True)
         mine = [t for t in overview.steps if t.status == "open" and _may_act(request.user, t)]
+        staff_of = {dept.pk: staff for dept, staff in overview.departments}
+        for part in overview.parts:  # the 改派 choice: the department's members
+            part.staff_choices = staff_of.get(part.department_id, [])
         context.update(
             {
                 "overview": overview,
                 "my_steps": [t for t in mine if t.step_id != "instruct"],
                 "instruct_task": next((t for t in mine if t.step_id == "instruct"), None),
                 "may_urge": services.incoming_may_urge(request.user, record),
+                "reassign_departments": services.incoming_reassign_departments(request.user, record),
+                "may_extend": services.incoming_may_extend(request.user, record),
+                "max_extend_days": services.MAX_EXTEND_DAYS,
                 "may_circulate": services.incoming_may_circulate(request.user, record)
                 and record.status != IncomingStatus.DONE,
                 "is_reader": any(r.recipient_id == request.user.pk for r in overview.readings),
@@ -414,6 +420,49 @@ def urge(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         receipt.get_absolute_url(),
         _("已催办"),
+    )
+
+
+@access.staff_required
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    """科室内改派: a department's head or clerk gives its to-do to another member of the department."""
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_part_reassign(
+            actor=request.user,
+            record=record,
+            part_id=request.POST.get("part", ""),
+            handler_id=request.POST.get("handler", ""),
+            reason=request.POST.get("reason", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已改派，新的承办人已收到待办"),
+    )
+
+
+@access.staff_required
+@require_POST
+def extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """延长办理时限 of one department, by the leader who gave the instruction."""
+    receipt, record = _record_for(request, pk)
+    if record is None:
+        return _not_registered(request)
+    return _act(
+        request,
+        lambda: services.incoming_part_extend(
+            actor=request.user,
+            record=record,
+            part_id=request.POST.get("part", ""),
+            days=request.POST.get("days", ""),
+            reason=request.POST.get("reason", ""),
+            expected_days=request.POST.get("current", ""),
+        ),
+        receipt.get_absolute_url(),
+        _("已延长办理时限，承办科室已收到通知"),
     )
 
 
