@@ -12,6 +12,16 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync 
 
 
 @pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request in English leaves English active on the thread (LocaleMiddleware does not switch back);
+    the next test starts in the default language again, whatever order the tests run in."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _workdays_calendar_follows_rollback() -> Iterator[None]:
     """Calendar overrides written in a test roll back with it; the in-memory calendar must forget them."""
     yield

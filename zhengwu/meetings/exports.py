@@ -12,7 +12,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from zhengwu.core.exports import _cell
-from zhengwu.meetings.models import Meeting
+from zhengwu.meetings.models import Meeting, field_value_label
 from zhengwu.meetings.selectors import attendees_active
 
 
@@ -50,7 +50,7 @@ def attendees_xlsx(meeting: Meeting, *, full_phones: bool = False) -> tuple[byte
             if spec["key"] == "phone":
                 values.append(a.phone if full_phones else a.phone_masked)
             else:
-                values.append(getattr(a, spec["key"]))
+                values.append(field_value_label(spec["key"], getattr(a, spec["key"])))
         ws.append(
             [
                 _cell(v)

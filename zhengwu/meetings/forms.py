@@ -78,7 +78,7 @@ def attendee_form_class(meeting: Any) -> type[forms.Form]:
             fields[key] = forms.ChoiceField(
                 label=spec["label"],
                 required=spec["required"],
-                choices=[("", "—")] + [(c, c) for c in choices],
+                choices=[("", "—"), *choices],
             )
         else:
             fields[key] = forms.CharField(label=spec["label"], required=spec["required"], max_length=max_len)

@@ -14,22 +14,49 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengwu.core.fields import EncryptedTextField
 from zhengwu.core.models import Unit, UnitGroup, User
 from zhengwu.lib.masking import mask_phone
 
 # The registration form's catalogue: the organizer picks which of these each attendee needs (name is
-# always asked). key → (label, choices or None, max length).
-FIELD_CATALOGUE: dict[str, tuple[Any, tuple[str, ...] | None, int]] = {
+# always asked). key → (label, choices or None, max length). A choice is stored as its Chinese value (the
+# data registered so far, and the length of the columns), shown and exported with its translated label.
+FieldChoices = tuple[tuple[str, Any], ...]
+FIELD_CATALOGUE: dict[str, tuple[Any, FieldChoices | None, int]] = {
     "post": (_("职务"), None, 64),
     "phone": (_("手机号"), None, 20),
-    "gender": (_("性别"), ("男", "女"), 2),
+    "gender": (
+        _("性别"),
+        (("男", pgettext_lazy("会议报名选项", "男")), ("女", pgettext_lazy("会议报名选项", "女"))),
+        2,
+    ),
     "ethnicity": (_("民族"), None, 16),
     "plate": (_("车牌号"), None, 16),
-    "dining": (_("就餐"), ("就餐", "不就餐"), 8),
-    "accommodation": (_("住宿"), ("住宿", "不住宿"), 8),
+    "dining": (
+        _("就餐"),
+        (
+            ("就餐", pgettext_lazy("会议报名选项", "就餐")),
+            ("不就餐", pgettext_lazy("会议报名选项", "不就餐")),
+        ),
+        8,
+    ),
+    "accommodation": (
+        _("住宿"),
+        (
+            ("住宿", pgettext_lazy("会议报名选项", "住宿")),
+            ("不住宿", pgettext_lazy("会议报名选项", "不住宿")),
+        ),
+        8,
+    ),
 }
+
+
+def field_value_label(key: str, value: str) -> str:
+    """What an answer reads as in the user's language: a choice's label, anything typed as typed."""
+    choices = FIELD_CATALOGUE.get(key, (None, None, 0))[1]
+    return str(dict(choices).get(value, value)) if choices and value else value
 
 
 class MeetingStatus(models.TextChoices):
@@ -186,6 +213,18 @@ class Attendee(models.Model):
     @property
     def phone_masked(self) -> str:
         return mask_phone(self.phone) if self.phone else ""
+
+    @property
+    def gender_label(self) -> str:
+        return field_value_label("gender", self.gender)
+
+    @property
+    def dining_label(self) -> str:
+        return field_value_label("dining", self.dining)
+
+    @property
+    def accommodation_label(self) -> str:
+        return field_value_label("accommodation", self.accommodation)
 
     @property
     def is_substitute(self) -> bool:

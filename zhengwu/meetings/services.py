@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhengwu.core.audit import audit_record, snapshot
 from zhengwu.core.models import Unit, UnitGroup, UnitRole, UnitRoleKind
@@ -318,8 +319,14 @@ def clean_attendee(meeting: Meeting, data: dict[str, Any]) -> dict[str, str]:
         _label, choices, max_len = FIELD_CATALOGUE[key]
         if spec["required"] and not value:
             raise MeetingError(_("请填写%(f)s") % {"f": spec["label"]})
-        if value and choices and value not in choices:
-            raise MeetingError(_("%(f)s只能选择：%(c)s") % {"f": spec["label"], "c": "、".join(choices)})
+        if value and choices and value not in dict(choices):
+            raise MeetingError(
+                _("%(f)s只能选择：%(c)s")
+                % {
+                    "f": spec["label"],
+                    "c": pgettext("列表分隔符", "、").join(str(label) for _v, label in choices),
+                }
+            )
         if len(value) > max_len:
             raise MeetingError(_("%(f)s过长") % {"f": spec["label"]})
         if key == "phone" and value and not PHONE_RE.match(value):

@@ -74,6 +74,7 @@ __all__ = [
     "calendar_cache_clear",
     "calendar_cache_clear_if_overridden",
     "calendar_coverage_warning",
+    "day_label",
     "day_name",
     "deadline_state",
     "due_at",
@@ -323,6 +324,32 @@ class _Snapshot:
 
 
 _PACKAGE_NAMES = {h.value: h.chinese for h in _PackageHoliday}
+# The calendar keeps a day's name in Chinese (compared and cached as such); people read it in their
+# language. A name typed into the holiday table is shown as typed.
+_DAY_LABELS = {
+    "工作日": gettext_lazy("工作日"),
+    "周末": gettext_lazy("周末"),
+    "节假日": gettext_lazy("节假日"),
+    "调休上班": gettext_lazy("调休上班"),
+    "元旦": gettext_lazy("元旦"),
+    "春节": gettext_lazy("春节"),
+    "清明": gettext_lazy("清明"),
+    "劳动节": gettext_lazy("劳动节"),
+    "端午": gettext_lazy("端午"),
+    "国庆节": gettext_lazy("国庆节"),
+    "中秋": gettext_lazy("中秋"),
+    "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日": gettext_lazy(
+        "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日"
+    ),
+}
+
+
+def day_label(name: str) -> str:
+    """A day's name (工作日, 周末, 国庆节 …) in the user's language."""
+    label = _DAY_LABELS.get(name)
+    return str(label) if label is not None else name
+
+
 _lock = threading.RLock()
 _snap: _Snapshot | None = None
 
@@ -557,9 +584,11 @@ def is_workday(d: date) -> bool:
     return _is_workday_ord(_as_date(d).toordinal())
 
 
-def day_name(d: date) -> str:
-    """What the day is: "国庆节", "春节" … for holidays, "调休上班", "周末", or "工作日"."""
-    return _name_ord(_as_date(d).toordinal())
+def day_name(d: date, *, translated: bool = True) -> str:
+    """What the day is: "国庆节", "春节" … for holidays, "调休上班", "周末", or "工作日" — in the user's
+    language, or as the calendar keeps it (``translated=False``, for comparing)."""
+    name = _name_ord(_as_date(d).toordinal())
+    return day_label(name) if translated else name
 
 
 def working_days_between(a: date, b: date) -> int:
@@ -738,7 +767,7 @@ def _compute_working(
         elif _is_workday_ord(o):
             result.counted_days.append(d)
         else:
-            result.skipped_days.append((d, _name_ord(o)))
+            result.skipped_days.append((d, day_label(_name_ord(o))))
     if limit.amount == 0:
         result.notes.append(_("即办件：当日办结；当日不是工作日的，顺延至下一个工作日。"))
     result.notes.append(
@@ -786,13 +815,13 @@ def _compute_natural(
         else:
             result.counted_days.append(date.fromordinal(o))
     for o in range(last, due_ord):
-        result.skipped_days.append((date.fromordinal(o), _name_ord(o)))
+        result.skipped_days.append((date.fromordinal(o), day_label(_name_ord(o))))
     if due_ord != last:
         result.notes.append(
             _("期限的最后一天（%(last)s）是%(name)s，顺延至下一个工作日（%(due)s）。")
             % {
                 "last": _fmt(date.fromordinal(last)),
-                "name": _name_ord(last),
+                "name": day_label(_name_ord(last)),
                 "due": _fmt(date.fromordinal(due_ord)),
             }
         )

@@ -8,7 +8,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from zhengwu.workdays.calendar import day_name, is_workday
+from zhengwu.workdays.calendar import day_label, day_name, is_workday
 from zhengwu.workdays.models import CalendarDay
 
 
@@ -50,12 +50,13 @@ def calendar_year_months(year: int) -> list[Month]:
                     row.append(None)
                     continue
                 work = is_workday(d)
-                name = day_name(d)
+                raw = day_name(d, translated=False)
+                name = day_label(raw)
                 if work:
                     count += 1
                     kind = "adjusted" if d.weekday() >= 5 else "workday"
                 else:
-                    kind = "weekend" if name == "周末" else "holiday"
+                    kind = "weekend" if raw == "周末" else "holiday"
                 row.append(DayCell(d, work, name, kind, overrides.get(d)))
             weeks.append(row)
         months.append(Month(month, weeks, count))

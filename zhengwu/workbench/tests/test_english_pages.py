@@ -29,6 +29,9 @@ PO = Path(__file__).resolve().parents[2] / "locale" / "en" / "LC_MESSAGES" / "dj
 HAN = re.compile(r"[\u4e00-\u9fff]")
 EDGES = " \t\r\n:：;；,，.。·|/（）()[]【】—-–>›«»"
 LEAKS = re.compile(r"%\(\w+\)[sd]|%%|\{\{|\}\}|\{%|%\}")
+# An English label followed by the full-width colon of the Chinese page ("Current step："): in English the
+# colon belongs inside the translated label ("Current step: ").
+WIDE_COLON = re.compile(r"[A-Za-z)]\s*：")
 
 
 class _Text(HTMLParser):
@@ -91,6 +94,8 @@ def _leftovers(html: str, chinese_ui: set[str]) -> list[str]:
         text = chunk.strip(EDGES)
         if LEAKS.search(chunk):
             left.append(f"placeholder: {chunk.strip()!r}")
+        elif WIDE_COLON.search(chunk):
+            left.append(f"full-width colon: {chunk.strip()!r}")
         elif text in chinese_ui and text not in data:
             left.append(text)
     return left
@@ -131,6 +136,23 @@ def test_it_shows_the_workbench_and_document_exchange_in_english(
         _check(receiver, url, chinese_ui)
     page = receiver.get(reverse("documents:inbox")).content.decode()
     assert "To receive" in page and doc.title in page
+    # Registered and under way: the record page and the step's page, labels with their colons.
+    from zhengwu.documents import services as documents_services
+    from zhengwu.flow.models import Task
+
+    receipt = documents_services.receipt_receive(actor=office.clerk_a, receipt=receipt)
+    record = documents_services.incoming_register(actor=office.clerk_a, receipt=receipt)
+    step = Task.objects.get(instance_id=record.instance_id, status="open")
+    # (Step names come from the process definition, as its author wrote them: only the colons are checked.)
+    for url in (
+        reverse("documents:incoming", args=[receipt.pk]),
+        reverse("flow:task_detail", args=[step.pk]),
+    ):
+        parser = _Text()
+        parser.feed(receiver.get(url).content.decode())
+        assert not [c for c in parser.chunks if WIDE_COLON.search(c)], url
+    page = receiver.get(reverse("documents:incoming", args=[receipt.pk])).content.decode()
+    assert "Receiving number: " in page and "Handling steps: " in page
 
 
 def test_it_shows_meeting_notices_in_english(cast: Any, chinese_ui: set[str]) -> None:
@@ -184,5 +206,9 @@ def test_it_shows_information_disclosure_and_the_site_editor_in_english(
 
 def test_it_finds_chinese_left_on_a_page(chinese_ui: set[str]) -> None:
     """The check itself: an untranslated column heading or a leaked placeholder is reported."""
-    html = "<table><tr><th>签收率</th><th title='%(n)s 次'>Rate</th></tr></table>"
-    assert _leftovers(html, chinese_ui) == ["签收率", "placeholder: '%(n)s 次'"]
+    html = "<table><tr><th>签收率</th><th title='%(n)s 次'>Rate</th></tr></table><p>Current step：拟稿</p>"
+    assert _leftovers(html, chinese_ui) == [
+        "签收率",
+        "placeholder: '%(n)s 次'",
+        "full-width colon: 'Current step：拟稿'",
+    ]
