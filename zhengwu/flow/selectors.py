@@ -215,21 +215,26 @@ def task_candidates(task: Task) -> list[int]:
     """Who is told about a new or urged task: its holder, or every holder of its post / role."""
     if task.assignee_id:
         return [task.assignee_id]
-    # Plain statements: this runs inside every step that opens a post or role task (see zhengwu.lib.rows).
+    sql, params = task_holders_sql(task)
+    return sorted(row[0] for row in values_select(sql, params))
+
+
+def task_holders_sql(task: Task) -> tuple[str, list[Any]]:
+    """A statement selecting the active holders of an unclaimed task's post or role (one column of
+    distinct user ids), for ``task_candidates`` and to insert their notices with ``INSERT … SELECT``.
+    Plain statements: this runs inside every step that opens a post or role task (see zhengwu.lib.rows)."""
     users = User._meta.db_table
     if task.assign_kind == AssignKind.POST and task.post_id:
-        rows = values_select(
+        return (
             f"SELECT DISTINCT a.user_id FROM {PostAssignment._meta.db_table} a JOIN {users} u ON u.id = a.user_id"
             " WHERE a.post_id = %s AND u.is_active = %s",
             [task.post_id, True],
         )
-    else:
-        rows = values_select(
-            f"SELECT DISTINCT r.user_id FROM {UnitRole._meta.db_table} r JOIN {users} u ON u.id = r.user_id"
-            " WHERE r.unit_id = %s AND r.role = %s AND u.is_active = %s",
-            [task.unit_id, task.role, True],
-        )
-    return sorted(row[0] for row in rows)
+    return (
+        f"SELECT DISTINCT r.user_id FROM {UnitRole._meta.db_table} r JOIN {users} u ON u.id = r.user_id"
+        " WHERE r.unit_id = %s AND r.role = %s AND u.is_active = %s",
+        [task.unit_id, task.role, True],
+    )
 
 
 def unit_colleagues(unit_id: int, *, exclude: Any = None) -> list[User]:

@@ -10,7 +10,7 @@ task someone else already completed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -43,7 +43,7 @@ from zhengwu.flow.models import (
     TaskStatus,
 )
 from zhengwu.lib.gmcrypto import sm3_hex
-from zhengwu.lib.rows import row_insert, row_update, rows_select
+from zhengwu.lib.rows import row_insert, row_update, rows_select, rows_update
 
 URGE_INTERVAL = dt.timedelta(minutes=30)
 MAX_DELEGATION_DAYS = 366
@@ -109,6 +109,23 @@ def _notify(
         urgent=urgent,
         level="warning" if urgent else "info",
     )
+
+
+def _notify_new_task(row: Task) -> None:
+    """新待办 to the task's holder, or to every holder of its post / role: for those, one
+    ``INSERT … SELECT`` from the holders instead of reading them, then inserting their notices."""
+    title = _("新待办：%(title)s") % {"title": row.title}
+    url, key = row.get_absolute_url(), f"flow.task.{row.pk}.new"
+    if not row.assignee_id:
+        try:
+            from zhengwu.notify.services import notices_send_select
+        except ImportError:  # the foundation's in-app notices
+            pass
+        else:
+            sql, params = selectors.task_holders_sql(row)
+            notices_send_select(recipients=sql, params=params, title=title, body=row.name, url=url, key=key)
+            return
+    _notify(recipients=selectors.task_candidates(row), title=title, body=row.name, url=url, key=key)
 
 
 def _user_id(value: User | int) -> int:
@@ -387,43 +404,51 @@ def definition_cached(definition_id: int) -> ProcessDefinition:
 # Read with the instance lock, so that a step opening new to-dos reads the case's stops only when its
 # clock is stopped (the usual case saves a statement). Case stops are opened only by clock_stop_start,
 # which never runs between a lock and the engine step of the same service call.
-_CASE_CLOCK_STOPPED = {
-    "case_clock_stopped": (
-        f"EXISTS (SELECT 1 FROM {ClockStop._meta.db_table} s"
-        " WHERE s.instance_id = t.id AND s.task_id IS NULL AND s.ended_at IS NULL)"
-    )
-}
+def _case_clock_stopped(instance_id: str) -> dict[str, str]:
+    return {
+        "case_clock_stopped": (
+            f"EXISTS (SELECT 1 FROM {ClockStop._meta.db_table} s"
+            f" WHERE s.instance_id = {instance_id} AND s.task_id IS NULL AND s.ended_at IS NULL)"
+        )
+    }
 
 
-def _lock_instance(instance_id: int) -> ProcessInstance:
-    found = rows_select(ProcessInstance, "t.id = %s", [instance_id], extra=_CASE_CLOCK_STOPPED, lock=True)
-    if not found:
-        raise ProcessInstance.DoesNotExist(f"process instance {instance_id} does not exist")
-    instance = found[0]
+_CASE_CLOCK_STOPPED = _case_clock_stopped("t.id")  # the instance is the row ``t``
+_TASK_CASE_CLOCK_STOPPED = _case_clock_stopped("t.instance_id")  # read with a task ``t``
+
+
+def _instance_ready(instance: ProcessInstance) -> ProcessInstance:
     instance.definition = definition_cached(instance.definition_id)
     # Content types and definitions are cached in-process; neither changes under a running instance.
     instance.business_type = ContentType.objects.get_for_id(instance.business_type_id)
     return instance
 
 
+def _lock_instance(instance_id: int) -> ProcessInstance:
+    found = rows_select(ProcessInstance, "t.id = %s", [instance_id], extra=_CASE_CLOCK_STOPPED, lock=True)
+    if not found:
+        raise ProcessInstance.DoesNotExist(f"process instance {instance_id} does not exist")
+    return _instance_ready(found[0])
+
+
 def _lock_task(task: Task | int) -> tuple[Task, ProcessInstance]:
-    """Lock the task's instance, then the task (always in this order)."""
-    instance_id: int | None
-    if isinstance(task, Task):
-        pk, instance_id = task.pk, task.instance_id
-    else:
-        pk = task
-        instance_id = Task.objects.filter(pk=pk).values_list("instance_id", flat=True).first()
-    if instance_id is None:
-        raise FlowError(_("待办事项不存在"))
-    instance = _lock_instance(instance_id)
+    """Lock the task's instance, then the task (always in this order), in one statement: PostgreSQL
+    locks the rows of ``FOR UPDATE OF r1, t`` in that order, the instance (``r1``) first."""
+    pk = task.pk if isinstance(task, Task) else task
     found = rows_select(
-        Task, "t.id = %s AND t.instance_id = %s", [pk, instance_id], related=["unit"], lock=True
+        Task,
+        "t.id = %s",
+        [pk],
+        related=["instance", "unit"],
+        extra=_TASK_CASE_CLOCK_STOPPED,
+        lock=True,
+        lock_related=["instance"],
     )
     if not found:
         raise FlowError(_("待办事项不存在"))
     locked = found[0]
-    locked.instance = instance
+    instance = _instance_ready(locked.instance)
+    instance.case_clock_stopped = locked.case_clock_stopped  # type: ignore[attr-defined]
     return locked, instance
 
 
@@ -466,6 +491,7 @@ def _advance(
     *,
     now: dt.datetime,
     finished: Task | None = None,
+    finished_fields: Sequence[str] = (),
     returned: frozenset[Any] = frozenset(),
     open_before: set[Any] | None = None,
 ) -> tuple[list[Task], list[Task]]:
@@ -477,9 +503,24 @@ def _advance(
     The open to-do rows are always exactly the ready user tasks of the stored state (both change only
     here, together). A caller that read the ready tasks before its step passes them as ``open_before``,
     which saves reading the open rows back unless the engine closed some of them.
+
+    ``finished_fields``: the fields of ``finished`` (the task just completed) still to be written. They are
+    written with the state (one statement on PostgreSQL) unless this step reads its open rows back, which
+    must not find the finished one open: then at once.
     """
     engine.run_engine(workflow)
     ready = {t.id: t for t in engine.ready_user_tasks(workflow)}
+    if (
+        finished is not None
+        and finished_fields
+        and (
+            open_before is None
+            or set(open_before) - {finished.spiff_task_id} - set(ready)  # the open rows are read back
+            or finished.spiff_task_id in ready
+        )
+    ):
+        row_update(finished, finished_fields)
+        finished_fields = ()
     if open_before is None:
         open_rows = _open_rows(instance)
     else:
@@ -536,18 +577,15 @@ def _advance(
     instance.serializer_version = engine.CURRENT_VERSION
     instance.revision += 1
     instance.updated_at = now
-    row_update(instance, fields)
+    if finished is not None and finished_fields:
+        rows_update(finished, finished_fields, instance, fields)
+    else:
+        row_update(instance, fields)
     if stops_changed:
         _tasks_recompute(instance, now=now)
 
     for row in created:
-        _notify(
-            recipients=selectors.task_candidates(row),
-            title=_("新待办：%(title)s") % {"title": row.title},
-            body=row.name,
-            url=row.get_absolute_url(),
-            key=f"flow.task.{row.pk}.new",
-        )
+        _notify_new_task(row)
         if row.delegated_from_id:
             _event(instance, "delegated", None, task=row, note=_("委托办理"))
     if instance.status == InstanceStatus.COMPLETED and "status" in fields:
@@ -766,9 +804,15 @@ def task_complete(
     choice = next((f["id"] for f in step.get("fields", []) if f["type"] == "choice"), None)
     task.outcome = str(cleaned.get(choice) or "")[:32] if choice else ""
     task.clock_stopped = False
-    row_update(
-        task,
-        [
+    # Written with the state by _advance. The history shows this completion from the task row itself
+    # (no separate event row is written).
+    created, closed = _advance(
+        instance,
+        workflow,
+        actor,
+        now=now,
+        finished=task,
+        finished_fields=[
             *claimed,
             "status",
             "completed_at",
@@ -778,9 +822,8 @@ def task_complete(
             "outcome",
             "clock_stopped",
         ],
+        open_before=open_before,
     )
-    # The history shows this completion from the task row itself (no separate event row is written).
-    created, closed = _advance(instance, workflow, actor, now=now, finished=task, open_before=open_before)
     _business_changed(instance, "step", task)
     audit_record(
         action="flow.task.complete",

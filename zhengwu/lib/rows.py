@@ -58,21 +58,27 @@ def rows_select(
     related: Sequence[str] = (),
     extra: dict[str, str] | None = None,
     lock: bool = False,
+    lock_related: Sequence[str] = (),
     using: str = DEFAULT_DB_ALIAS,
 ) -> list[M]:
     """Rows of ``model`` matching ``where`` (SQL over the alias ``t``, e.g. ``"t.id = %s"``).
 
-    ``related`` names foreign keys to fetch in the same statement (as ``select_related``); ``extra`` maps
-    attribute names to SQL expressions set on each row object; ``lock`` locks the rows of ``t`` (only)
-    for the transaction (``SELECT … FOR UPDATE OF t``; SQLite's write transaction already excludes
-    other writers).
+    ``related`` names foreign keys to fetch in the same statement (as ``select_related``, joined as
+    ``r1``, ``r2`` … in that order); ``extra`` maps attribute names to SQL expressions set on each row
+    object; ``lock`` locks the rows of ``t`` for the transaction (``SELECT … FOR UPDATE OF t``; SQLite's
+    write transaction already excludes other writers). ``lock_related`` names joined rows (non-null
+    foreign keys from ``related``) to lock as well, *before* ``t`` and in the order given: PostgreSQL
+    locks a statement's rows in the order of its ``FOR UPDATE OF`` list, so ``lock_related=["instance"]``
+    takes the parent's lock first, as two separate statements would.
     """
     connection = connections[using]
-    key = ("select", model, where, tuple(related), tuple((extra or {}).items()), lock)
+    key = ("select", model, where, tuple(related), tuple((extra or {}).items()), lock, tuple(lock_related))
     cache = _cache(connection)
     prepared = cache.get(key)
     if prepared is None:
-        prepared = cache[key] = _prepare_select(model, where, related, extra or {}, lock, connection)
+        prepared = cache[key] = _prepare_select(
+            model, where, related, extra or {}, lock, lock_related, connection
+        )
     sql, parts, extra_names = prepared
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -103,8 +109,10 @@ def _prepare_select(
     related: Sequence[str],
     extra: dict[str, str],
     lock: bool,
+    lock_related: Sequence[str],
     connection: Any,
 ) -> tuple[str, list[tuple[Any, ...]], list[str]]:
+    assert not lock_related or lock, "lock_related locks joined rows together with the row itself"
     qn = connection.ops.quote_name
     columns, part = _part(model, "t", 0, None, connection)
     parts = [part]
@@ -126,7 +134,13 @@ def _prepare_select(
     table = qn(model._meta.db_table)
     sql = f"SELECT {', '.join(columns)} FROM {table} {qn('t')} {' '.join(joins)} WHERE {where}"
     if lock and connection.features.has_select_for_update:
-        of = (qn("t"),) if joins and connection.features.has_select_for_update_of else ()
+        of: tuple[str, ...] = ()
+        if joins and connection.features.has_select_for_update_of:
+            for name in lock_related:
+                fk = model._meta.get_field(name)
+                assert not fk.null, f"{name}: the locked side of an outer join cannot be locked"
+                of += (qn(f"r{list(related).index(name) + 1}"),)
+            of += (qn("t"),)
         sql += " " + connection.ops.for_update_sql(of=of)
     return sql, parts, list(extra)
 
@@ -226,6 +240,45 @@ def rows_insert(
         cursor.execute(sql, params)
 
 
+def rows_insert_select(
+    obj: models.Model,
+    field: str,
+    select: str,
+    params: Sequence[Any],
+    *,
+    ignore_conflicts: bool = False,
+    using: str = DEFAULT_DB_ALIAS,
+) -> int:
+    """INSERT one row per row of ``select`` (a statement of one column): each a copy of ``obj`` whose
+    ``field`` (e.g. a foreign key) is the selected value, in one ``INSERT … SELECT`` — the rows are
+    written without reading the values first. As ``rows_insert`` otherwise (``ignore_conflicts`` skips
+    rows that would break a unique constraint); the number of rows inserted."""
+    connection = connections[using]
+    model = type(obj)
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    key = ("insert-select", model, field, select, on_conflict)
+    cache = _cache(connection)
+    prepared = cache.get(key)
+    if prepared is None:
+        qn = connection.ops.quote_name
+        chosen = model._meta.get_field(field)
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key and f is not chosen]
+        columns = [str(f.column) for f in [chosen, *fields]]
+        sql = (
+            f"{connection.ops.insert_statement(on_conflict=on_conflict)} {qn(model._meta.db_table)} "
+            f"({', '.join(qn(c) for c in columns)}) "
+            f"SELECT q.*, {', '.join(['%s'] * len(fields))} FROM ({select}) q"
+        )
+        if on_conflict is not None:
+            suffix = connection.ops.on_conflict_suffix_sql(fields, on_conflict, None, None)
+            sql += f" {suffix}" if suffix else ""
+        prepared = cache[key] = (sql, _plan(fields))
+    sql, plan = prepared
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*_values(obj, plan, connection, add=True), *params])
+        return int(cursor.rowcount)
+
+
 def _prepare_insert(
     model: type[models.Model], count: int, on_conflict: OnConflict | None, connection: Any
 ) -> tuple[str, list[Any], bool]:
@@ -270,6 +323,37 @@ def row_update(obj: models.Model, fields: Sequence[str], *, using: str = DEFAULT
     with connection.cursor() as cursor:
         cursor.execute(sql, _update_params(obj, plan, connection))
         return int(cursor.rowcount)
+
+
+def rows_update(
+    first: models.Model,
+    first_fields: Sequence[str],
+    second: models.Model,
+    second_fields: Sequence[str],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+) -> tuple[int, int]:
+    """``row_update(first, …)`` then ``row_update(second, …)``: on PostgreSQL one statement (two
+    data-modifying WITHs), so one round trip instead of two; elsewhere the two statements. The row
+    counts of both. Two different rows only (the two updates run on one snapshot: updating the same
+    row twice in one statement is undefined), both already locked by the caller."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return row_update(first, first_fields, using=using), row_update(second, second_fields, using=using)
+    first_sql, first_plan = _prepared_update(type(first), first_fields, connection)
+    second_sql, second_plan = _prepared_update(type(second), second_fields, connection)
+    sql = (
+        f"WITH a AS ({first_sql} RETURNING 1), b AS ({second_sql} RETURNING 1)"
+        " SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)"
+    )
+    params = [
+        *_update_params(first, first_plan, connection),
+        *_update_params(second, second_plan, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+    return int(counts[0]), int(counts[1])
 
 
 def row_insert_and_update(

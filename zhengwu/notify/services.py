@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from zhengwu.core import access
 from zhengwu.core.audit import audit_record
 from zhengwu.core.models import User
-from zhengwu.lib.rows import rows_insert
+from zhengwu.lib.rows import rows_insert, rows_insert_select
 from zhengwu.notify.gateways import (
     SMS_TEMPLATES,
     EmailSpec,
@@ -177,6 +177,17 @@ def notification_send(
         )
     if queued:
         transaction.on_commit(lambda: deliveries_enqueue(queued), robust=True)
+
+
+def notices_send_select(
+    *, recipients: str, params: Sequence[Any], title: str, body: str = "", url: str = "", key: str = ""
+) -> int:
+    """In-app notices (level info) for the users a statement selects — ``recipients``, one column of
+    distinct user ids — in one ``INSERT … SELECT``, without reading the ids first: the same rows as
+    ``notification_send(recipients=<those ids>, …)`` on the app channel, in the current transaction, and
+    idempotent by ``key`` in the same way. The number of notices written."""
+    notice = Notice(title=title[:200], body=body, url=url[:500], level=NoticeLevel.INFO, key=key[:128])
+    return rows_insert_select(notice, "recipient", recipients, params, ignore_conflicts=bool(notice.key))
 
 
 def notice_send(
