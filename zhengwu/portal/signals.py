@@ -1,20 +1,10 @@
-"""Keep derived state in step: the raw full-text table when the database is flushed (tests, `flush`),
-and the cache of sites and columns kept by processes that render pages on request."""
+"""Cleanup only: keep the raw full-text table in step when the database is flushed (tests, `flush`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
-
-
-def drop_render_cache(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """A site, column or unit changed: every process renders from fresh ones again — at once, and again
-    once the change is committed (a process may have read the old rows in between)."""
-    from zhengwu.portal import publishing
-
-    publishing.bump()
-    transaction.on_commit(publishing.bump, using=using, robust=True)
+from django.db import connections
 
 
 def clear_orphan_index(sender: Any, using: str = "default", **kwargs: Any) -> None:
