@@ -284,3 +284,73 @@ def test_it_renders_a_page_on_request_as_the_same_bytes_it_published(
     # A withdrawn item has no page to render, and the column no longer lists it.
     assert publishing.render_item(item.pk) is None
     assert "工作动态第3号" not in (publishing.render_column(c.dept_news.pk) or "")
+
+
+def test_nothing_read_inside_a_transaction_is_kept_for_pages_rendered_on_request(
+    cluster: Cluster, publish_root: Path, django_capture_on_commit_callbacks: Any, monkeypatch: Any
+) -> None:
+    """A test's data is rolled back at its end (and a preview's transaction may be): none of it may stay
+    in the process for the next page."""
+    item = _publish_many(cluster, 1, django_capture_on_commit_callbacks)[0]
+    monkeypatch.setattr(publishing, "_shared_cache", None)
+    assert publishing.render_item(item.pk)
+    assert publishing.render_column(cluster.dept_news.pk)
+    assert publishing.find_column("wlj", "gzdt") == cluster.dept_news.pk
+    assert publishing._shared_cache is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_rendered_on_request_follow_column_site_and_unit_changes(
+    cluster: Cluster, publish_root: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Sites, columns and units are kept per process for pages rendered on request; every change to them
+    (through the services, a plain save, or another process's regeneration) reaches the next page."""
+    from zhengwu.portal.models import Site
+
+    c = cluster
+    item = _publish_many(c, 1, django_capture_on_commit_callbacks)[0]
+    assert ">工作动态</a>" in (publishing.render_item(item.pk) or "")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.column_update(actor=c.cast.system_admin, column=c.dept_news, name="局内要闻")
+    page = publishing.render_item(item.pk)
+    assert page == (publish_root / f"site/wlj/art/{item.pk}.html").read_text(encoding="utf-8")
+    assert ">局内要闻</a>" in (page or "") and ">工作动态</a>" not in (page or "")
+    assert publishing.render_column(c.dept_news.pk) == (publish_root / "site/wlj/gzdt/index.html").read_text(
+        encoding="utf-8"
+    )
+    # A unit renamed by a plain save (no regeneration): the footer of the next page shows it.
+    unit = c.dept.unit
+    unit.name = "平凉市文旅局（更名）"
+    unit.save()
+    assert "平凉市文旅局（更名）" in (publishing.render_column(c.dept_news.pk) or "")
+    # A change written without signals shows once a regeneration anywhere replaces the stamp.
+    Site.objects.filter(pk=c.dept.pk).update(name="文旅局网站")
+    assert "文旅局网站" not in (publishing.render_item(item.pk) or "")
+    publishing.bump()
+    assert "文旅局网站" in (publishing.render_item(item.pk) or "")
+    # A closed site renders nothing.
+    Site.objects.filter(pk=c.dept.pk).update(is_active=False)
+    publishing.bump()
+    assert publishing.render_item(item.pk) is None
+    assert publishing.render_column(c.dept_news.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_rendered_on_request_reads_only_its_own_rows_once_warm(
+    cluster: Cluster,
+    publish_root: Path,
+    django_capture_on_commit_callbacks: Any,
+    django_assert_num_queries: Any,
+) -> None:
+    c = cluster
+    item = _publish_many(c, 2, django_capture_on_commit_callbacks)[-1]
+    first_item, first_column = publishing.render_item(item.pk), publishing.render_column(c.dept_news.pk)
+    assert publishing.find_column("wlj", "gzdt") == c.dept_news.pk
+    assert publishing.find_column("wlj", "nosuch") is None
+    with django_assert_num_queries(1):  # the live version with its search entry
+        assert publishing.render_item(item.pk) == first_item
+    with django_assert_num_queries(2):  # the count and the newest rows
+        assert publishing.render_column(c.dept_news.pk) == first_column
+    with django_assert_num_queries(0):
+        assert publishing.find_column("wlj", "gzdt") == c.dept_news.pk
+    assert publishing.render_item(10**9) is None
