@@ -58,6 +58,7 @@ from django.http import Http404, HttpResponse
 from django.urls import include, path
 
 from zhengwu.portal import publishing
+from zhengwu.portal.models import Column
 
 
 def item(request, code, item_id):
@@ -68,7 +69,7 @@ def item(request, code, item_id):
 
 
 def column(request, code, slug):
-    column_id = publishing.find_column(code, slug)
+    column_id = Column.objects.filter(site__code=code, slug=slug).values_list("pk", flat=True).first()
     html = publishing.render_column(column_id) if column_id else None
     if html is None:
         raise Http404

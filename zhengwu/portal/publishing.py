@@ -29,7 +29,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import transaction
 from django.template.loader import get_template
 from django.utils import translation
 
@@ -104,24 +103,19 @@ def _locked() -> Iterator[None]:
 class _Writer:
     """Writes files for one regeneration run, caching templates and per-site context for the run."""
 
-    def __init__(self, shared: _Shared | None = None) -> None:
+    def __init__(self) -> None:
         self.base = root()
         self.report = Report()
-        # Pages rendered on request share the process's cache of sites and columns (see _shared).
-        self._templates: dict[str, Any] = shared.templates if shared else {}
-        self._contexts: dict[int, dict[str, Any]] = shared.contexts if shared else {}
-        self._columns: dict[int, Any] = shared.columns if shared else {}
-        self._sites: dict[int, Any] = shared.sites if shared else {}
-        self._children: dict[int, list[Any]] = shared.children if shared else {}
-        self._kept: dict[tuple[Any, ...], str] = shared.kept if shared else {}
+        self._templates: dict[str, Any] = {}
+        self._contexts: dict[int, dict[str, Any]] = {}
+        self._columns: dict[int, Any] = {}
 
     def render(self, template: str, context: dict[str, Any]) -> str:
         compiled = self._templates.get(template)
         if compiled is None:
             compiled = self._templates[template] = get_template(template)
         with translation.override(settings.LANGUAGE_CODE):
-            # Fragments repeated on every page of a site ({% keep %}) are rendered once per run or cache.
-            return str(compiled.render(context | {"kept": self._kept}))
+            return str(compiled.render(context))
 
     def site_context(self, site: Any) -> dict[str, Any]:
         if site.pk not in self._contexts:
@@ -136,18 +130,6 @@ class _Writer:
                 Column.objects.select_related("site__unit", "parent__parent").filter(pk=column_id).first()
             )
         return self._columns[column_id]
-
-    def site(self, site_id: int) -> Any:
-        from zhengwu.portal.models import Site
-
-        if site_id not in self._sites:
-            self._sites[site_id] = Site.objects.select_related("unit").filter(pk=site_id).first()
-        return self._sites[site_id]
-
-    def children(self, column: Any) -> list[Any]:
-        if column.pk not in self._children:
-            self._children[column.pk] = list(column.children.filter(is_active=True).order_by("sort", "id"))
-        return self._children[column.pk]
 
     def write(self, rel: str, content: str) -> None:
         path = self.base / rel
@@ -178,111 +160,6 @@ class _Writer:
         self.report.deleted.append(rel)
 
 
-# --- Pages rendered on request: what each process keeps ------------------------------------------
-#
-# A page rendered on request (a preview, or the application serving what nginx would) reads its item or
-# list rows from the database every time, so a publication or withdrawal shows at once. What every page
-# of a site repeats — the site, its unit, the navigation, a column's chain of parents and sub-columns —
-# is kept per process and dropped whenever the stamp file beside the publish lock changes. The stamp is
-# replaced after every regeneration (each publish, withdrawal, column or site change goes through one),
-# whenever a site, column or unit is saved or deleted (``zhengwu.portal.signals``: at the save and again
-# on commit) and after ``migrate`` or ``flush``. Reading it costs one small file read per request, shared
-# by all workers on the host (the published tree is already one volume for all of them: the lock lives
-# there). Nothing read inside a transaction is kept: it may be rolled back (a test's data always is).
-
-STAMP_NAME = ".render-stamp"
-
-
-@dataclass
-class _Shared:
-    key: tuple[str, bytes]
-    templates: dict[str, Any] = field(default_factory=dict)
-    contexts: dict[int, dict[str, Any]] = field(default_factory=dict)
-    columns: dict[int, Any] = field(default_factory=dict)
-    sites: dict[int, Any] = field(default_factory=dict)
-    children: dict[int, list[Any]] = field(default_factory=dict)
-    slugs: dict[tuple[str, str], int | None] = field(default_factory=dict)
-    kept: dict[tuple[Any, ...], str] = field(default_factory=dict)
-
-
-_shared_cache: _Shared | None = None
-
-
-def _stamp_path() -> Path:
-    return root() / STAMP_NAME
-
-
-def bump() -> None:
-    """Drop every process's cache of sites and columns (they read the stamp on each request)."""
-    path = _stamp_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-stamp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(f"{time.time_ns()}-{os.getpid()}-{os.urandom(4).hex()}".encode())
-        os.replace(tmp, path)
-    except OSError:
-        logger.exception("could not replace the render stamp %s", path)
-
-
-def _shared() -> _Shared:
-    """The process's cache, emptied when the stamp changed since it was filled. The stamp is read before
-    anything is loaded, so a change committed meanwhile empties the cache again on the next request."""
-    global _shared_cache
-    path = _stamp_path()
-    try:
-        with open(path, "rb") as handle:
-            stamp = handle.read()
-    except FileNotFoundError:
-        stamp = b""
-    key = (str(path), stamp)
-    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
-        return _Shared(key=key)  # for this page only
-    cached = _shared_cache
-    if cached is None or cached.key != key:
-        cached = _shared_cache = _Shared(key=key)
-    return cached
-
-
-class _Prepared:
-    """A read statement compiled by the ORM once per process and database connection, then run with new
-    parameters; values come back through the fields' own converters (JSON, dates, time zones). The ORM
-    otherwise compiles the same statement on every request, which cost more than running it."""
-
-    MARKERS = (-7_310_001, -7_310_002, -7_310_003)
-
-    def __init__(self, build: Any) -> None:
-        self.build = build
-        self.local = threading.local()
-
-    def __call__(self, *args: Any) -> list[tuple[Any, ...]]:
-        connection = connections[DEFAULT_DB_ALIAS]
-        compiled = getattr(self.local, "compiled", None)
-        if compiled is None or compiled[0] is not connection:
-            compiled = self.local.compiled = (connection, *self._compile(len(args)))
-        _connection, sql, params, slots, compiler, converters = compiled
-        values = list(params)
-        for slot, value in zip(slots, args, strict=True):
-            values[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            rows = cursor.fetchall()
-        if converters:
-            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
-        return [tuple(row) for row in rows]
-
-    def _compile(self, n: int) -> tuple[str, list[Any], list[int], Any, dict[int, Any]]:
-        query = self.build(*self.MARKERS[:n]).query
-        compiler = query.get_compiler(DEFAULT_DB_ALIAS)
-        sql, params = compiler.as_sql()
-        params = list(params)
-        slots = [params.index(marker) for marker in self.MARKERS[:n]]
-        if len(set(slots)) != n or any(params.count(marker) != 1 for marker in self.MARKERS[:n]):
-            raise RuntimeError("each parameter of a prepared statement must appear exactly once")
-        converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
-        return sql, params, slots, compiler, converters
-
-
 # --- Reading what to show -------------------------------------------------------------------------
 
 
@@ -295,56 +172,35 @@ class Row:
     source_site: str
     summary: str
     published_at: Any
-    day: str = field(init=False)  # the date as the lists show it (YYYY-MM-DD)
-    external: bool = field(init=False)  # a link item's outside address, opened in a new tab
-
-    def __post_init__(self) -> None:
-        self.day = self.date.isoformat() if self.date else ""
-        self.external = self.url.startswith("http")
-
-    def __getitem__(self, name: str) -> Any:
-        # Templates look a name up as a key first: answering it saves a raised and caught TypeError
-        # for every {{ row.x }} of a list.
-        return getattr(self, name)
-
-
-ROW_FIELDS = (
-    "item__search_entry__title",
-    "item__search_entry__url",
-    "item__search_entry__date",
-    "item__search_entry__kind",
-    "item__site_id",
-    "item__site__name",
-    "site_id",
-    "item__search_entry__summary",
-    "item__search_entry__published_at",
-)
 
 
 def _rows(qs: Any) -> list[Row]:
     """List rows of placements, read as plain values in one query (no model instances: a column block
     is 20 rows, and a whole-site rebuild writes tens of thousands of blocks)."""
-    return _make_rows(qs.values_list(*ROW_FIELDS))
-
-
-def _make_rows(values: Any) -> list[Row]:
     from zhengwu.portal.models import ItemKind
 
     kinds = dict(ItemKind.choices)
-    labels: dict[str, str] = {}  # translated once per kind, not once per row
     rows = []
+    values = qs.values_list(
+        "item__search_entry__title",
+        "item__search_entry__url",
+        "item__search_entry__date",
+        "item__search_entry__kind",
+        "item__site_id",
+        "item__site__name",
+        "site_id",
+        "item__search_entry__summary",
+        "item__search_entry__published_at",
+    )
     for title, url, date, kind, item_site_id, item_site_name, site_id, summary, published_at in values:
         if url is None:
             continue  # no search entry: not live any more
-        label = labels.get(kind)
-        if label is None:
-            label = labels[kind] = str(kinds.get(kind, ""))
         rows.append(
             Row(
                 title=title,
                 url=url,
                 date=date,
-                kind_label=label,
+                kind_label=str(kinds.get(kind, "")),
                 source_site=item_site_name if item_site_id != site_id else "",
                 summary=summary,
                 published_at=published_at,
@@ -357,42 +213,6 @@ def _listed(column_id: int) -> Any:
     from zhengwu.portal.models import Placement, PlacementState
 
     return Placement.objects.filter(column_id=column_id, state=PlacementState.LISTED)
-
-
-def _count_statement(column_id: int) -> Any:
-    from django.db.models import Count
-
-    return _listed(column_id).order_by().values("column_id").annotate(n=Count("id")).values_list("n")
-
-
-def _newest_statement(column_id: int) -> Any:
-    return _listed(column_id).order_by("-listed_at", "-id").values_list(*ROW_FIELDS)[:PAGE_SIZE]
-
-
-def _item_statement(item_id: int) -> Any:
-    from zhengwu.portal.models import SearchEntry
-
-    return SearchEntry.objects.filter(pk=item_id).values_list(
-        "item__site_id", "item__live_version__data", "column_id", "summary", "published_at", "date"
-    )
-
-
-_COUNT = _Prepared(_count_statement)
-_NEWEST = _Prepared(_newest_statement)
-_ITEM = _Prepared(_item_statement)
-
-
-@dataclass
-class _Entry:
-    """What an item page shows of the item's search entry."""
-
-    column_id: int
-    summary: str
-    published_at: Any
-    date: Any
-
-    def __getitem__(self, name: str) -> Any:
-        return getattr(self, name)  # see Row.__getitem__
 
 
 def _nav(site: Any) -> list[Any]:
@@ -438,20 +258,20 @@ def write_items(w: _Writer, item_ids: list[int]) -> None:
             if item is None:
                 continue
             rel = f"{_site_dir(item.site)}/art/{item.pk}.html"
-            data = item.live_version.data if item.live_version is not None else None
-            page = _item_page(w, item.site, data, entries.get(item_id))
+            page = _item_page(w, item, entries.get(item_id))
             if page is None:
                 w.delete(rel)
             else:
                 w.write(rel, page)
 
 
-def _item_page(w: _Writer, site: Any, data: dict[str, Any] | None, entry: Any) -> str | None:
+def _item_page(w: _Writer, item: Any, entry: Any) -> str | None:
     """The HTML of an item's page, or None when it has none (not live, its site closed, a link)."""
     from zhengwu.portal.models import ItemKind
 
-    if data is None or entry is None or site is None or not site.is_active:
+    if item.live_version is None or entry is None or not item.site.is_active:
         return None
+    data = item.live_version.data
     if data.get("kind") == ItemKind.LINK:
         return None  # the list links straight to the outside address
     column = w.column(entry.column_id)
@@ -460,7 +280,8 @@ def _item_page(w: _Writer, site: Any, data: dict[str, Any] | None, entry: Any) -
         name, _sep, url = line.partition("|")
         if name.strip():
             services.append({"name": name.strip(), "url": url.strip()})
-    context = w.site_context(site) | {
+    context = w.site_context(item.site) | {
+        "item": item,
         "data": data,
         "entry": entry,
         "column": column,
@@ -475,17 +296,26 @@ def _item_page(w: _Writer, site: Any, data: dict[str, Any] | None, entry: Any) -
 
 def render_item(item_id: int) -> str | None:
     """An item page rendered on request: the bytes ``write_items`` writes to its file (for a preview
-    or a dynamic fallback; the public is served the file). One query reads the live version and the
-    search entry (no entry: not live); site, unit, navigation and column chain come from the
-    process's cache."""
-    w = _Writer(_shared())
-    found = _ITEM(item_id)
-    if not found:
+    or a dynamic fallback; the public is served the file)."""
+    from zhengwu.portal.models import Item, SearchEntry
+
+    # One query for the item, its version, site, unit, search entry and column chain.
+    item = (
+        Item.objects.select_related("site__unit", "live_version", "search_entry__column__parent__parent")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
         return None
-    site_id, data, column_id, summary, published_at, date = found[0]
-    if data is None:
+    w = _Writer()
+    try:
+        entry = item.search_entry
+    except SearchEntry.DoesNotExist:
         return None
-    return _item_page(w, w.site(site_id), data, _Entry(column_id, summary, published_at, date))
+    if entry.column.site_id == item.site_id:
+        entry.column.site = item.site
+        w._columns[entry.column_id] = entry.column
+    return _item_page(w, item, entry)
 
 
 def _validity_label(value: str) -> str:
@@ -519,7 +349,7 @@ def write_column(
             w.delete(rel)
         return
     listed = _listed(column.pk)
-    base, newest, head = _column_head(w, column)
+    base, newest, head = _column_head(w, column, listed)
     w.write(f"{folder}/index.html", head)
     blocks = base["blocks"]
     wanted: set[int] = set(singles or ())
@@ -558,19 +388,18 @@ def write_column(
     w.write(f"{folder}/sitemap.xml", w.render("portal/site/sitemap.xml", base | {"rows": _rows(own)}))
 
 
-def _column_head(w: _Writer, column: Any) -> tuple[dict[str, Any], list[Row], str]:
+def _column_head(w: _Writer, column: Any, listed: Any) -> tuple[dict[str, Any], list[Row], str]:
     """The context shared by a column's pages, its newest rows and the HTML of its head page."""
-    counted = _COUNT(column.pk)
-    total = counted[0][0] if counted else 0
+    total = listed.count()
     blocks = -(-total // PAGE_SIZE)
     base = w.site_context(column.site) | {
         "column": column,
         "crumbs": _crumbs(column),
-        "children": w.children(column),
+        "children": list(column.children.filter(is_active=True).order_by("sort", "id")),
         "total": total,
         "blocks": blocks,
     }
-    newest = _make_rows(_NEWEST(column.pk))
+    newest = _rows(listed.order_by("-listed_at", "-id")[:PAGE_SIZE])
     older = _block_name((total - PAGE_SIZE - 1) // PAGE_SIZE) if total > PAGE_SIZE else None
     head = w.render(
         "portal/site/column.html", base | {"rows": newest, "older": older, "newer": None, "head": True}
@@ -579,26 +408,13 @@ def _column_head(w: _Writer, column: Any) -> tuple[dict[str, Any], list[Row], st
 
 
 def render_column(column_id: int) -> str | None:
-    """A column's head page (its newest items) rendered on request, as ``write_column`` writes it: the
-    count and the newest rows are read on each request, the column and its site from the cache."""
-    w = _Writer(_shared())
-    column = w.column(column_id)
-    if column is None or not column.is_active or not column.site.is_active:
-        return None
-    return _column_head(w, column)[2]
-
-
-def find_column(code: str, slug: str) -> int | None:
-    """The id of site ``code``'s column ``slug`` (kept in the process's cache), or None."""
+    """A column's head page (its newest items) rendered on request, as ``write_column`` writes it."""
     from zhengwu.portal.models import Column
 
-    shared = _shared()
-    key = (code, slug)
-    if key not in shared.slugs:
-        shared.slugs[key] = (
-            Column.objects.filter(site__code=code, slug=slug).values_list("pk", flat=True).first()
-        )
-    return shared.slugs[key]
+    column = Column.objects.select_related("site__unit", "parent__parent").filter(pk=column_id).first()
+    if column is None or not column.is_active or not column.site.is_active:
+        return None
+    return _column_head(_Writer(), column, _listed(column.pk))[2]
 
 
 def _existing(folder: str, pattern: str) -> list[str]:
@@ -749,7 +565,6 @@ def regenerate(targets: set[Target] | list[Target]) -> Report:
             write_ranking(writer, site_id)
         if cluster:
             write_cluster(writer)
-        bump()
     if writer.report.written or writer.report.deleted:
         logger.info(
             "published %d file(s), removed %d", len(writer.report.written), len(writer.report.deleted)

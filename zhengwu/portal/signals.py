@@ -1,20 +1,10 @@
-"""Keep derived state in step: the raw full-text table when the database is flushed (tests, `flush`),
-and the cache of sites and columns kept by processes that render pages on request."""
+"""Cleanup only: keep the raw full-text table in step when the database is flushed (tests, `flush`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connections, transaction
-
-
-def drop_render_cache(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """A site, column or unit changed (or the tables were migrated or flushed): once that is committed,
-    every process renders pages from fresh ones. Until then other processes cannot see the change, and
-    this one keeps nothing it reads inside the transaction."""
-    from zhengwu.portal import publishing
-
-    transaction.on_commit(publishing.bump, using=using, robust=True)
+from django.db import connections
 
 
 def clear_orphan_index(sender: Any, using: str = "default", **kwargs: Any) -> None:
